@@ -1,0 +1,6 @@
+/**
+ * tls-session-cache: OpenSSL's server-side TLS session cache for Node.js.
+ *
+ * @packageDocumentation
+ */
+export {};
