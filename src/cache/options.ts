@@ -1,0 +1,135 @@
+import type {
+  GetSessionCallback,
+  NewSessionCallback,
+  RemoveSessionCallback,
+  SessionCacheMode,
+} from './types.js';
+
+/** OpenSSL's default internal cache size (`SSL_SESSION_CACHE_MAX_SIZE_DEFAULT`). */
+export const DEFAULT_CACHE_SIZE = 20_480;
+/** Default session lifetime in seconds: Node's `sessionTimeout` default (OpenSSL's own is 7200). */
+export const DEFAULT_SESSION_TIMEOUT = 300;
+/** Default deadline in milliseconds for an asynchronous get callback. */
+export const DEFAULT_LOOKUP_DEADLINE_MS = 50;
+/** OpenSSL flushes expired sessions every 255 completed handshakes unless auto-clear is off. */
+export const AUTO_CLEAR_INTERVAL = 255;
+
+/**
+ * Options of a {@link SessionCache}. Every option can also be changed later through the cache's
+ * setters, as OpenSSL's `SSL_CTX_sess_set_*` functions allow.
+ */
+export interface SessionCacheOptions {
+  /**
+   * Most sessions kept in the internal cache (`SSL_CTX_sess_set_cache_size`); `0` means unbounded. When a session is added to a
+   * full cache, the session that expires soonest is evicted (counted in `cacheFull`).
+   * @default 20480
+   */
+  cacheSize?: number;
+  /**
+   * Lifetime in seconds for sessions that carry no timeout of their own.
+   * @default 300
+   */
+  timeout?: number;
+  /**
+   * Which sessions the internal cache keeps (OpenSSL's `SSL_CTX_set_session_cache_mode`).
+   * @default 'server'
+   */
+  mode?: SessionCacheMode;
+  /**
+   * Never look sessions up in the internal cache; ask only the get callback
+   * (`SSL_SESS_CACHE_NO_INTERNAL_LOOKUP`).
+   * @default false
+   */
+  noInternalLookup?: boolean;
+  /**
+   * Never store sessions in the internal cache; only the new callback sees them
+   * (`SSL_SESS_CACHE_NO_INTERNAL_STORE`).
+   * @default false
+   */
+  noInternalStore?: boolean;
+  /**
+   * Do not flush expired sessions every 255 completed handshakes (`SSL_SESS_CACHE_NO_AUTO_CLEAR`);
+   * call `flush()` yourself.
+   * @default false
+   */
+  noAutoClear?: boolean;
+  /**
+   * Count a session's timeout from its last use in this cache (when added, and on every hit)
+   * rather than from its creation (`SSL_SESS_CACHE_UPDATE_TIME`, extended to hits).
+   * @default false
+   */
+  updateTime?: boolean;
+  /**
+   * Deadline in milliseconds for an asynchronous get callback; a later answer is a miss
+   * (`getTimeouts`). Node cannot be answered with an error, so a slow store must become a miss.
+   * @default 50
+   */
+  lookupDeadlineMs?: number;
+  /** The new-session callback; see {@link NewSessionCallback}. */
+  onNew?: NewSessionCallback | undefined;
+  /** The remove-session callback; see {@link RemoveSessionCallback}. */
+  onRemove?: RemoveSessionCallback | undefined;
+  /** The get-session callback (the external cache); see {@link GetSessionCallback}. */
+  onGet?: GetSessionCallback | undefined;
+  /**
+   * Where an exception thrown by a callback goes after it has been caught and counted in
+   * `callbackErrors`. The default emits one process warning per cache.
+   */
+  onCallbackError?: ((error: unknown, callback: 'new' | 'remove' | 'get') => void) | undefined;
+  /**
+   * The clock, in milliseconds since the epoch. Inject one in tests.
+   * @default Date.now
+   */
+  clock?: () => number;
+}
+
+/** Throws a `TypeError`/`RangeError` naming the option unless `value` is a whole number ≥ `min`. */
+export function checkInteger(
+  name: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Throws a `TypeError` naming the option unless `value` is a function or undefined. */
+export function checkOptionalFunction<T>(name: string, value: T): T {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Throws a `TypeError` naming the option unless `value` is a boolean or undefined. */
+export function checkOptionalBoolean(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+const MODES: readonly SessionCacheMode[] = ['off', 'server', 'client', 'both'];
+
+/** Throws unless `value` is one of the four cache modes. */
+export function checkMode(name: string, value: unknown): SessionCacheMode {
+  if (typeof value !== 'string' || !(MODES as readonly string[]).includes(value)) {
+    throw new TypeError(`${name} must be one of ${MODES.join(', ')}, got ${describe(value)}`);
+  }
+  return value as SessionCacheMode;
+}
+
+/** A short, secret-free description of a value for error messages. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `a string of length ${value.length}`;
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  return `${typeof value} ${String(value)}`;
+}

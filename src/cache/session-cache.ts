@@ -1,0 +1,677 @@
+import { ExpiryList, type CacheEntry } from './expiry-list.js';
+import { idKey, sameBytes } from './id-key.js';
+import {
+  AUTO_CLEAR_INTERVAL,
+  DEFAULT_CACHE_SIZE,
+  DEFAULT_LOOKUP_DEADLINE_MS,
+  DEFAULT_SESSION_TIMEOUT,
+  checkInteger,
+  checkMode,
+  checkOptionalBoolean,
+  checkOptionalFunction,
+  type SessionCacheOptions,
+} from './options.js';
+import { emptyStats, type SessionCacheStats } from './stats.js';
+import type {
+  CachedSession,
+  GetSessionCallback,
+  LookupResult,
+  NewSessionCallback,
+  RemoveReason,
+  RemoveSessionCallback,
+  SessionCacheMode,
+} from './types.js';
+
+/** Options of one server-side lookup. */
+export interface LookupOptions {
+  /**
+   * A TLS 1.3 resumption: the session is taken out of the cache (single use). When a get callback
+   * is set, it decides: it is asked even if the internal cache holds the session, and must delete
+   * what it returns, so that one session resumes at most once across every process sharing it.
+   */
+  singleUse?: boolean;
+  /**
+   * The caller's acceptance check (session id context, tenant, SNI, …), run on a valid session
+   * before it counts as a hit. A refused session stays cached (it is valid in its own context) and
+   * counts in `rejected`.
+   */
+  accept?: (session: CachedSession) => boolean;
+}
+
+type Pending =
+  | { readonly kind: 'new'; readonly session: CachedSession }
+  | {
+      readonly kind: 'remove';
+      readonly id: Uint8Array;
+      readonly reason: RemoveReason;
+      readonly session: CachedSession | undefined;
+    };
+
+const NONE: LookupResult = Object.freeze({ session: undefined, source: 'none' });
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * OpenSSL's server-side session cache (the "internal cache" of `SSL_CTX_set_session_cache_mode`)
+ * with its new / remove / get callbacks, statistics, timeouts, size bound and modes — the engine
+ * that the Node wiring drives. It never parses sessions and never touches the network; it is
+ * synchronous except for an asynchronous get callback.
+ *
+ * Differences from OpenSSL 3.0, on purpose:
+ * - a session is valid from its `time` up to but excluding `time + timeout` (OpenSSL 3.0 still
+ *   accepts it at exactly `time + timeout`; BoringSSL does not), and never "from the future";
+ * - when full, the session that expires soonest is evicted (OpenSSL ≥ 3.2 order);
+ * - callbacks run after the cache's state is settled and are queued, never nested, so a callback may
+ *   call back into the cache; an exception in a callback is caught and counted.
+ */
+export class SessionCache {
+  readonly #entries = new Map<string, CacheEntry>();
+  readonly #list = new ExpiryList();
+  readonly #stats: SessionCacheStats = emptyStats();
+  readonly #clock: () => number;
+  readonly #onCallbackError: (error: unknown, callback: 'new' | 'remove' | 'get') => void;
+  readonly #pending: Pending[] = [];
+  #dispatching = false;
+  #closed = false;
+  #warned = false;
+
+  #cacheSize: number;
+  #timeout: number;
+  #mode: SessionCacheMode;
+  #noInternalLookup: boolean;
+  #noInternalStore: boolean;
+  #noAutoClear: boolean;
+  #updateTime: boolean;
+  #lookupDeadlineMs: number;
+  #onNew: NewSessionCallback | undefined;
+  #onRemove: RemoveSessionCallback | undefined;
+  #onGet: GetSessionCallback | undefined;
+
+  /**
+   * @param options - see {@link SessionCacheOptions}; invalid values throw a `TypeError` or
+   * `RangeError` naming the option.
+   */
+  constructor(options: SessionCacheOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('options must be an object');
+    }
+    this.#cacheSize = checkInteger('cacheSize', options.cacheSize ?? DEFAULT_CACHE_SIZE, 0);
+    this.#timeout = checkInteger('timeout', options.timeout ?? DEFAULT_SESSION_TIMEOUT, 0);
+    this.#mode = checkMode('mode', options.mode ?? 'server');
+    this.#noInternalLookup = checkOptionalBoolean('noInternalLookup', options.noInternalLookup);
+    this.#noInternalStore = checkOptionalBoolean('noInternalStore', options.noInternalStore);
+    this.#noAutoClear = checkOptionalBoolean('noAutoClear', options.noAutoClear);
+    this.#updateTime = checkOptionalBoolean('updateTime', options.updateTime);
+    this.#lookupDeadlineMs = checkInteger(
+      'lookupDeadlineMs',
+      options.lookupDeadlineMs ?? DEFAULT_LOOKUP_DEADLINE_MS,
+      1,
+      60_000,
+    );
+    this.#onNew = checkOptionalFunction('onNew', options.onNew);
+    this.#onRemove = checkOptionalFunction('onRemove', options.onRemove);
+    this.#onGet = checkOptionalFunction('onGet', options.onGet);
+    this.#onCallbackError =
+      checkOptionalFunction('onCallbackError', options.onCallbackError) ??
+      ((error, callback) => this.#warnOnce(error, callback));
+    this.#clock = checkOptionalFunction('clock', options.clock) ?? Date.now;
+  }
+
+  // --- configuration: OpenSSL's SSL_CTX_sess_set_* / get_* ---------------------------------------
+
+  /** The size bound; see {@link SessionCacheOptions.cacheSize}. Lowering it evicts at once. */
+  get cacheSize(): number {
+    return this.#cacheSize;
+  }
+  set cacheSize(value: number) {
+    this.#cacheSize = checkInteger('cacheSize', value, 0);
+    this.#evictOverflow();
+    this.#drain();
+  }
+
+  /** The default timeout in seconds; see {@link SessionCacheOptions.timeout}. */
+  get timeout(): number {
+    return this.#timeout;
+  }
+  set timeout(value: number) {
+    this.#timeout = checkInteger('timeout', value, 0);
+  }
+
+  /** The cache mode; see {@link SessionCacheOptions.mode}. */
+  get mode(): SessionCacheMode {
+    return this.#mode;
+  }
+  set mode(value: SessionCacheMode) {
+    this.#mode = checkMode('mode', value);
+  }
+
+  /** See {@link SessionCacheOptions.noInternalLookup}. */
+  get noInternalLookup(): boolean {
+    return this.#noInternalLookup;
+  }
+  set noInternalLookup(value: boolean) {
+    this.#noInternalLookup = checkOptionalBoolean('noInternalLookup', value);
+  }
+
+  /** See {@link SessionCacheOptions.noInternalStore}. */
+  get noInternalStore(): boolean {
+    return this.#noInternalStore;
+  }
+  set noInternalStore(value: boolean) {
+    this.#noInternalStore = checkOptionalBoolean('noInternalStore', value);
+  }
+
+  /** See {@link SessionCacheOptions.noAutoClear}. */
+  get noAutoClear(): boolean {
+    return this.#noAutoClear;
+  }
+  set noAutoClear(value: boolean) {
+    this.#noAutoClear = checkOptionalBoolean('noAutoClear', value);
+  }
+
+  /** See {@link SessionCacheOptions.updateTime}. */
+  get updateTime(): boolean {
+    return this.#updateTime;
+  }
+  set updateTime(value: boolean) {
+    this.#updateTime = checkOptionalBoolean('updateTime', value);
+  }
+
+  /** See {@link SessionCacheOptions.lookupDeadlineMs}. */
+  get lookupDeadlineMs(): number {
+    return this.#lookupDeadlineMs;
+  }
+  set lookupDeadlineMs(value: number) {
+    this.#lookupDeadlineMs = checkInteger('lookupDeadlineMs', value, 1, 60_000);
+  }
+
+  /** The new-session callback in force (`SSL_CTX_sess_get_new_cb`), or `undefined`. */
+  get onNew(): NewSessionCallback | undefined {
+    return this.#onNew;
+  }
+  set onNew(callback: NewSessionCallback | undefined) {
+    this.#onNew = checkOptionalFunction('onNew', callback);
+  }
+
+  /** The remove-session callback in force (`SSL_CTX_sess_get_remove_cb`), or `undefined`. */
+  get onRemove(): RemoveSessionCallback | undefined {
+    return this.#onRemove;
+  }
+  set onRemove(callback: RemoveSessionCallback | undefined) {
+    this.#onRemove = checkOptionalFunction('onRemove', callback);
+  }
+
+  /** The get-session callback in force (`SSL_CTX_sess_get_get_cb`), or `undefined`. */
+  get onGet(): GetSessionCallback | undefined {
+    return this.#onGet;
+  }
+  set onGet(callback: GetSessionCallback | undefined) {
+    this.#onGet = checkOptionalFunction('onGet', callback);
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // --- the internal cache: SSL_CTX_add_session / remove_session / flush_sessions -------------------
+
+  /**
+   * Adds a session to the internal cache (`SSL_CTX_add_session`), evicting the soonest-expiring
+   * session if the cache is full — possibly the new one. Does not call the new callback.
+   * @returns `true` if the session was added, `false` if this very session (same id, same bytes) was
+   * already cached or the cache is closed.
+   */
+  add(session: CachedSession): boolean {
+    checkSession(session);
+    if (this.#closed) return false;
+    const added = this.#addInternal(session);
+    this.#drain();
+    return added;
+  }
+
+  /**
+   * Removes a session (`SSL_CTX_remove_session`): revocation. The remove callback is told even if the
+   * internal cache did not hold it, so an external cache can delete it too.
+   * @returns whether the internal cache held it.
+   */
+  remove(id: Uint8Array): boolean {
+    return this.#removeId(id, 'removed');
+  }
+
+  /**
+   * Marks the session of a connection that ended in a fatal error as bad and removes it (OpenSSL's
+   * `ssl_clear_bad_session`), with reason `bad`.
+   * @returns whether the internal cache held it.
+   */
+  removeBad(id: Uint8Array): boolean {
+    return this.#removeId(id, 'bad');
+  }
+
+  /**
+   * Removes every session that has expired at `nowMs` (`SSL_CTX_flush_sessions`).
+   * @returns how many were removed.
+   */
+  flush(nowMs: number = this.#clock()): number {
+    let removed = 0;
+    for (let entry = this.#list.head; entry !== undefined && entry.expiresAtMs <= nowMs;) {
+      const next = entry.next;
+      this.#removeEntry(entry, 'expired');
+      removed++;
+      entry = next;
+    }
+    this.#drain();
+    return removed;
+  }
+
+  /**
+   * Removes every session (OpenSSL's `SSL_CTX_flush_sessions(ctx, 0)`), reason `flushed`.
+   * @returns how many were removed.
+   */
+  clear(): number {
+    return this.#removeAll('flushed');
+  }
+
+  /** Whether the internal cache holds a session with this id (expired or not); no statistics. */
+  has(id: Uint8Array): boolean {
+    return this.#entries.has(idKey(id));
+  }
+
+  /** The internal cache's session with this id, expired or not, without statistics or callbacks. */
+  peek(id: Uint8Array): CachedSession | undefined {
+    return this.#entries.get(idKey(id))?.session;
+  }
+
+  /** When the internal cache's session with this id stops being valid, in ms; no statistics. */
+  expiresAt(id: Uint8Array): number | undefined {
+    return this.#entries.get(idKey(id))?.expiresAtMs;
+  }
+
+  /** The internal cache's sessions, soonest expiry first. */
+  *sessions(): IterableIterator<CachedSession> {
+    for (let entry = this.#list.head; entry !== undefined; entry = entry.next) yield entry.session;
+  }
+
+  // --- the handshake path: ssl_update_cache / ssl_get_prev_session ---------------------------------
+
+  /**
+   * A server handshake produced a new session (OpenSSL's `ssl_update_cache`; Node's `newSession`):
+   * store it in the internal cache unless `noInternalStore`, then tell the new callback; `false`
+   * from the callback removes it again (`notKept`). Nothing happens unless the mode caches server
+   * sessions.
+   */
+  sessionNegotiated(session: CachedSession): void {
+    checkSession(session);
+    if (this.#closed || (this.#mode !== 'server' && this.#mode !== 'both')) return;
+    if (!this.#noInternalStore) this.#addInternal(session);
+    if (this.#onNew !== undefined) this.#pending.push({ kind: 'new', session });
+    this.#drain();
+  }
+
+  /**
+   * Finds the session a client offers (OpenSSL's `ssl_get_prev_session`): the internal cache first
+   * (unless `noInternalLookup`), then the get callback. A session is returned only if its id is
+   * exactly `id`, it is valid now (not expired, not from the future) and `accept` agrees. Answers
+   * synchronously unless the get callback answers with a promise; never throws or rejects.
+   */
+  lookup(id: Uint8Array, options: LookupOptions = {}): LookupResult | Promise<LookupResult> {
+    if (this.#closed || id.byteLength === 0) return NONE;
+    const stats = this.#stats;
+    stats.lookups++;
+    const singleUse = options.singleUse === true;
+    const accept = options.accept;
+    const nowMs = this.#clock();
+    let internalHit: CachedSession | undefined;
+
+    if (!this.#noInternalLookup) {
+      const entry = this.#entries.get(idKey(id));
+      if (entry === undefined) {
+        stats.misses++;
+      } else if (!isValidAt(entry, nowMs)) {
+        stats.timeouts++;
+        this.#removeEntry(entry, 'expired');
+        this.#drain();
+        return NONE;
+      } else if (accept !== undefined && !accept(entry.session)) {
+        stats.rejected++;
+        return NONE;
+      } else if (singleUse) {
+        // With a get callback its take is the authority and the notification, so the memory copy
+        // leaves silently; without one, the remove callback learns of the use.
+        this.#removeEntry(entry, 'resumed', this.#onGet === undefined);
+        internalHit = entry.session;
+      } else {
+        if (this.#updateTime) this.#touch(entry, nowMs);
+        stats.hits++;
+        return { session: entry.session, source: 'internal' };
+      }
+    }
+
+    const get = this.#onGet;
+    if (get === undefined) {
+      this.#drain();
+      if (internalHit === undefined) return NONE;
+      stats.hits++;
+      return { session: internalHit, source: 'internal' };
+    }
+    this.#drain();
+    let answer: ReturnType<GetSessionCallback>;
+    try {
+      answer = get(id, { singleUse });
+    } catch {
+      stats.getErrors++;
+      return NONE;
+    }
+    if (isPromiseLike(answer)) return this.#awaitExternal(id, answer, singleUse, accept);
+    return this.#acceptExternal(id, answer, singleUse, accept, nowMs);
+  }
+
+  /** A server handshake started (`sess_accept`). */
+  handshakeStarted(): void {
+    this.#stats.accept++;
+  }
+
+  /** A server renegotiation started (`sess_accept_renegotiate`). */
+  renegotiationStarted(): void {
+    this.#stats.acceptRenegotiate++;
+  }
+
+  /**
+   * A server handshake completed (`sess_accept_good`). Every 255th one flushes expired sessions,
+   * as OpenSSL does, unless `noAutoClear`.
+   */
+  handshakeCompleted(): void {
+    const good = ++this.#stats.acceptGood;
+    if (!this.#noAutoClear && (good & AUTO_CLEAR_INTERVAL) === AUTO_CLEAR_INTERVAL) this.flush();
+  }
+
+  /** A client handshake started (`sess_connect`). */
+  connectStarted(): void {
+    this.#stats.connect++;
+  }
+
+  /** A client renegotiation started (`sess_connect_renegotiate`). */
+  connectRenegotiationStarted(): void {
+    this.#stats.connectRenegotiate++;
+  }
+
+  /** A client handshake completed (`sess_connect_good`). */
+  connectCompleted(): void {
+    this.#stats.connectGood++;
+  }
+
+  /** A snapshot of the statistics; see {@link SessionCacheStats}. */
+  stats(): SessionCacheStats {
+    return { ...this.#stats, number: this.#entries.size };
+  }
+
+  /**
+   * Closes the cache (OpenSSL's `SSL_CTX_free`): every session leaves with reason `closed`, then the
+   * cache stays empty: adds are ignored and lookups miss. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#removeAll('closed');
+  }
+
+  // --- internals ----------------------------------------------------------------------------------
+
+  #addInternal(session: CachedSession): boolean {
+    const key = idKey(session.id);
+    const nowMs = this.#clock();
+    const existing = this.#entries.get(key);
+    if (existing !== undefined) {
+      if (existing.session === session || sameBytes(existing.session.data, session.data)) {
+        if (this.#updateTime) this.#touch(existing, nowMs);
+        return false;
+      }
+      this.#removeEntry(existing, 'replaced');
+    }
+    const timeMs = this.#updateTime || session.time === undefined ? nowMs : session.time * 1000;
+    const timeoutMs = (session.timeout ?? this.#timeout) * 1000;
+    const entry: CacheEntry = {
+      key,
+      session,
+      timeMs,
+      timeoutMs,
+      expiresAtMs: timeMs + timeoutMs,
+      prev: undefined,
+      next: undefined,
+    };
+    this.#entries.set(key, entry);
+    this.#list.insert(entry);
+    this.#evictOverflow();
+    return true;
+  }
+
+  #evictOverflow(): void {
+    const size = this.#cacheSize;
+    if (size === 0) return;
+    while (this.#entries.size > size) {
+      const victim = this.#list.head;
+      if (victim === undefined) break;
+      this.#removeEntry(victim, 'evicted');
+      this.#stats.cacheFull++;
+    }
+  }
+
+  #touch(entry: CacheEntry, nowMs: number): void {
+    this.#list.unlink(entry);
+    entry.timeMs = nowMs;
+    entry.expiresAtMs = nowMs + entry.timeoutMs;
+    this.#list.insert(entry);
+  }
+
+  #removeEntry(entry: CacheEntry, reason: RemoveReason, notify = true): void {
+    this.#entries.delete(entry.key);
+    this.#list.unlink(entry);
+    if (notify && this.#onRemove !== undefined) {
+      this.#pending.push({ kind: 'remove', id: entry.session.id, reason, session: entry.session });
+    }
+  }
+
+  #removeId(id: Uint8Array, reason: RemoveReason): boolean {
+    if (id.byteLength === 0) return false;
+    const entry = this.#entries.get(idKey(id));
+    if (entry !== undefined) this.#removeEntry(entry, reason);
+    else if (this.#onRemove !== undefined) {
+      this.#pending.push({ kind: 'remove', id, reason, session: undefined });
+    }
+    this.#drain();
+    return entry !== undefined;
+  }
+
+  #removeAll(reason: RemoveReason): number {
+    const count = this.#entries.size;
+    const notify = this.#onRemove !== undefined;
+    for (let entry = this.#list.head; entry !== undefined; entry = entry.next) {
+      if (notify)
+        this.#pending.push({
+          kind: 'remove',
+          id: entry.session.id,
+          reason,
+          session: entry.session,
+        });
+    }
+    this.#entries.clear();
+    this.#list.reset();
+    this.#drain();
+    return count;
+  }
+
+  async #awaitExternal(
+    id: Uint8Array,
+    answer: PromiseLike<CachedSession | undefined>,
+    singleUse: boolean,
+    accept: LookupOptions['accept'],
+  ): Promise<LookupResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(resolve, this.#lookupDeadlineMs, TIMED_OUT);
+      timer.unref();
+    });
+    let settled: CachedSession | undefined | typeof TIMED_OUT;
+    try {
+      settled = await Promise.race([answer, deadline]);
+    } catch {
+      this.#stats.getErrors++;
+      return NONE;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (settled === TIMED_OUT) {
+      this.#stats.getTimeouts++;
+      return NONE;
+    }
+    if (this.#closed) return NONE;
+    return this.#acceptExternal(id, settled, singleUse, accept, this.#clock());
+  }
+
+  #acceptExternal(
+    id: Uint8Array,
+    session: CachedSession | undefined,
+    singleUse: boolean,
+    accept: LookupOptions['accept'],
+    nowMs: number,
+  ): LookupResult {
+    const stats = this.#stats;
+    if (session === undefined || session === null) {
+      stats.getMisses++;
+      return NONE;
+    }
+    // Node hands OpenSSL whatever we answer, whatever id it asked for; a TLS 1.3 session under the
+    // wrong id aborts the handshake, so anything but the exact id is a miss.
+    if (!isCachedSession(session) || !sameBytes(session.id, id)) {
+      stats.getErrors++;
+      return NONE;
+    }
+    const timeMs = session.time === undefined ? nowMs : session.time * 1000;
+    const expiresAtMs = timeMs + (session.timeout ?? this.#timeout) * 1000;
+    if (timeMs > nowMs || nowMs >= expiresAtMs) {
+      stats.timeouts++;
+      // OpenSSL removes a timed-out session it got from the get callback, telling remove_cb.
+      if (!singleUse && this.#onRemove !== undefined) {
+        this.#pending.push({ kind: 'remove', id: session.id, reason: 'expired', session });
+        this.#drain();
+      }
+      return NONE;
+    }
+    if (accept !== undefined && !accept(session)) {
+      stats.rejected++;
+      return NONE;
+    }
+    stats.cbHits++;
+    stats.hits++;
+    if (
+      !singleUse &&
+      !this.#noInternalStore &&
+      (this.#mode === 'server' || this.#mode === 'both')
+    ) {
+      this.#addInternal(session);
+      this.#drain();
+    }
+    return { session, source: 'external' };
+  }
+
+  /**
+   * Runs queued callbacks in order. A callback that calls back into the cache only queues more work,
+   * which this loop (the outermost one) runs: no recursion, and the state a callback sees is final.
+   */
+  #drain(): void {
+    if (this.#dispatching || this.#pending.length === 0) return;
+    this.#dispatching = true;
+    const queue = this.#pending;
+    try {
+      for (let i = 0; i < queue.length; i++) {
+        const item = queue[i]!;
+        if (item.kind === 'new') this.#callNew(item.session);
+        else this.#callRemove(item.id, item.reason, item.session);
+      }
+    } finally {
+      queue.length = 0;
+      this.#dispatching = false;
+    }
+  }
+
+  #callNew(session: CachedSession): void {
+    const onNew = this.#onNew;
+    if (onNew === undefined) return;
+    let kept: boolean | void;
+    try {
+      kept = onNew(session);
+    } catch (error) {
+      this.#callbackFailed(error, 'new');
+      return;
+    }
+    if (kept === false) {
+      const entry = this.#entries.get(idKey(session.id));
+      if (entry !== undefined && entry.session === session) this.#removeEntry(entry, 'notKept');
+    }
+  }
+
+  #callRemove(id: Uint8Array, reason: RemoveReason, session: CachedSession | undefined): void {
+    const onRemove = this.#onRemove;
+    if (onRemove === undefined) return;
+    try {
+      onRemove(id, reason, session);
+    } catch (error) {
+      this.#callbackFailed(error, 'remove');
+    }
+  }
+
+  #callbackFailed(error: unknown, callback: 'new' | 'remove' | 'get'): void {
+    this.#stats.callbackErrors++;
+    try {
+      this.#onCallbackError(error, callback);
+    } catch {
+      // The error handler itself failed; the count above is all we can keep.
+    }
+  }
+
+  #warnOnce(error: unknown, callback: string): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    const name = error instanceof Error ? error.name : typeof error;
+    process.emitWarning(
+      `tls-session-cache: the ${callback} callback threw (${name}); further callback errors are only counted in stats().callbackErrors`,
+      { code: 'TLS_SESSION_CACHE_CALLBACK_ERROR' },
+    );
+  }
+}
+
+function isValidAt(entry: CacheEntry, nowMs: number): boolean {
+  return entry.timeMs <= nowMs && nowMs < entry.expiresAtMs;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<CachedSession | undefined> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function isCachedSession(value: unknown): value is CachedSession {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as CachedSession).id instanceof Uint8Array &&
+    (value as CachedSession).data instanceof Uint8Array
+  );
+}
+
+function checkSession(session: CachedSession): void {
+  if (!isCachedSession(session)) {
+    throw new TypeError('session must be an object with Uint8Array id and data');
+  }
+  if (session.id.byteLength === 0) throw new RangeError('session.id must not be empty');
+  if (session.time !== undefined && !Number.isFinite(session.time)) {
+    throw new RangeError('session.time must be a finite number of seconds');
+  }
+  if (
+    session.timeout !== undefined &&
+    !(Number.isFinite(session.timeout) && session.timeout >= 0)
+  ) {
+    throw new RangeError('session.timeout must be a finite number of seconds ≥ 0');
+  }
+}
