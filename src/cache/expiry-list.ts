@@ -1,4 +1,4 @@
-import type { CachedSession } from './types.js';
+import type { CachedSession, LookupResult } from './types.js';
 
 /** One internal-cache entry; it is also its own node in the {@link ExpiryList}. */
 export interface CacheEntry {
@@ -11,6 +11,8 @@ export interface CacheEntry {
   timeoutMs: number;
   /** `timeMs + timeoutMs`: the first instant at which the session is no longer valid. */
   expiresAtMs: number;
+  /** The lookup answer for a hit, made once so that the hot path allocates nothing. */
+  readonly hit: LookupResult;
   prev: CacheEntry | undefined;
   next: CacheEntry | undefined;
 }

@@ -313,12 +313,12 @@ export class SessionCache {
    * exactly `id`, it is valid now (not expired, not from the future) and `accept` agrees. Answers
    * synchronously unless the get callback answers with a promise; never throws or rejects.
    */
-  lookup(id: Uint8Array, options: LookupOptions = {}): LookupResult | Promise<LookupResult> {
+  lookup(id: Uint8Array, options?: LookupOptions): LookupResult | Promise<LookupResult> {
     if (this.#closed || id.byteLength === 0) return NONE;
     const stats = this.#stats;
     stats.lookups++;
-    const singleUse = options.singleUse === true;
-    const accept = options.accept;
+    const singleUse = options?.singleUse === true;
+    const accept = options?.accept;
     const nowMs = this.#clock();
     let internalHit: CachedSession | undefined;
 
@@ -342,7 +342,7 @@ export class SessionCache {
       } else {
         if (this.#updateTime) this.#touch(entry, nowMs);
         stats.hits++;
-        return { session: entry.session, source: 'internal' };
+        return entry.hit;
       }
     }
 
@@ -435,6 +435,7 @@ export class SessionCache {
       timeMs,
       timeoutMs,
       expiresAtMs: timeMs + timeoutMs,
+      hit: Object.freeze({ session, source: 'internal' }),
       prev: undefined,
       next: undefined,
     };
