@@ -36,6 +36,11 @@ export interface LookupOptions {
    * counts in `rejected`.
    */
   accept?: (session: CachedSession) => boolean;
+  /**
+   * The namespace to look in (see {@link CachedSession.namespace}).
+   * @default ''
+   */
+  namespace?: string;
 }
 
 type Pending =
@@ -45,6 +50,7 @@ type Pending =
       readonly id: Uint8Array;
       readonly reason: RemoveReason;
       readonly session: CachedSession | undefined;
+      readonly namespace: string;
     };
 
 const NONE: LookupResult = Object.freeze({ session: undefined, source: 'none' });
@@ -234,8 +240,8 @@ export class SessionCache {
    * internal cache did not hold it, so an external cache can delete it too.
    * @returns whether the internal cache held it.
    */
-  remove(id: Uint8Array): boolean {
-    return this.#removeId(id, 'removed');
+  remove(id: Uint8Array, namespace = ''): boolean {
+    return this.#removeId(id, 'removed', namespace);
   }
 
   /**
@@ -243,8 +249,8 @@ export class SessionCache {
    * `ssl_clear_bad_session`), with reason `bad`.
    * @returns whether the internal cache held it.
    */
-  removeBad(id: Uint8Array): boolean {
-    return this.#removeId(id, 'bad');
+  removeBad(id: Uint8Array, namespace = ''): boolean {
+    return this.#removeId(id, 'bad', namespace);
   }
 
   /**
@@ -272,18 +278,18 @@ export class SessionCache {
   }
 
   /** Whether the internal cache holds a session with this id (expired or not); no statistics. */
-  has(id: Uint8Array): boolean {
-    return this.#entries.has(idKey(id));
+  has(id: Uint8Array, namespace = ''): boolean {
+    return this.#entries.has(entryKey(id, namespace));
   }
 
   /** The internal cache's session with this id, expired or not, without statistics or callbacks. */
-  peek(id: Uint8Array): CachedSession | undefined {
-    return this.#entries.get(idKey(id))?.session;
+  peek(id: Uint8Array, namespace = ''): CachedSession | undefined {
+    return this.#entries.get(entryKey(id, namespace))?.session;
   }
 
   /** When the internal cache's session with this id stops being valid, in ms; no statistics. */
-  expiresAt(id: Uint8Array): number | undefined {
-    return this.#entries.get(idKey(id))?.expiresAtMs;
+  expiresAt(id: Uint8Array, namespace = ''): number | undefined {
+    return this.#entries.get(entryKey(id, namespace))?.expiresAtMs;
   }
 
   /** The internal cache's sessions, soonest expiry first. */
@@ -311,7 +317,8 @@ export class SessionCache {
    * Finds the session a client offers (OpenSSL's `ssl_get_prev_session`): the internal cache first
    * (unless `noInternalLookup`), then the get callback. A session is returned only if its id is
    * exactly `id`, it is valid now (not expired, not from the future) and `accept` agrees. Answers
-   * synchronously unless the get callback answers with a promise; never throws or rejects.
+   * synchronously unless the get callback answers with a promise. Never rejects; throws only for
+   * an invalid `namespace` option (a programming error, not a network input).
    */
   lookup(id: Uint8Array, options?: LookupOptions): LookupResult | Promise<LookupResult> {
     if (this.#closed || id.byteLength === 0) return NONE;
@@ -319,11 +326,13 @@ export class SessionCache {
     stats.lookups++;
     const singleUse = options?.singleUse === true;
     const accept = options?.accept;
+    const namespace = options?.namespace ?? '';
+    if (namespace !== '') checkNamespace(namespace);
     const nowMs = this.#clock();
     let internalHit: CachedSession | undefined;
 
     if (!this.#noInternalLookup) {
-      const entry = this.#entries.get(idKey(id));
+      const entry = this.#entries.get(entryKey(id, namespace));
       if (entry === undefined) {
         stats.misses++;
       } else if (!isValidAt(entry, nowMs)) {
@@ -356,13 +365,13 @@ export class SessionCache {
     this.#drain();
     let answer: ReturnType<GetSessionCallback>;
     try {
-      answer = get(id, { singleUse });
+      answer = get(id, { singleUse, namespace });
     } catch {
       stats.getErrors++;
       return NONE;
     }
-    if (isPromiseLike(answer)) return this.#awaitExternal(id, answer, singleUse, accept);
-    return this.#acceptExternal(id, answer, singleUse, accept, nowMs);
+    if (isPromiseLike(answer)) return this.#awaitExternal(id, namespace, answer, singleUse, accept);
+    return this.#acceptExternal(id, namespace, answer, singleUse, accept, nowMs);
   }
 
   /** A server handshake started (`sess_accept`). */
@@ -417,7 +426,7 @@ export class SessionCache {
   // --- internals ----------------------------------------------------------------------------------
 
   #addInternal(session: CachedSession): boolean {
-    const key = idKey(session.id);
+    const key = entryKey(session.id, session.namespace ?? '');
     const nowMs = this.#clock();
     const existing = this.#entries.get(key);
     if (existing !== undefined) {
@@ -467,16 +476,23 @@ export class SessionCache {
     this.#entries.delete(entry.key);
     this.#list.unlink(entry);
     if (notify && this.#onRemove !== undefined) {
-      this.#pending.push({ kind: 'remove', id: entry.session.id, reason, session: entry.session });
+      this.#pending.push({
+        kind: 'remove',
+        id: entry.session.id,
+        reason,
+        session: entry.session,
+        namespace: entry.session.namespace ?? '',
+      });
     }
   }
 
-  #removeId(id: Uint8Array, reason: RemoveReason): boolean {
+  #removeId(id: Uint8Array, reason: RemoveReason, namespace: string): boolean {
+    checkNamespace(namespace);
     if (id.byteLength === 0) return false;
-    const entry = this.#entries.get(idKey(id));
+    const entry = this.#entries.get(entryKey(id, namespace));
     if (entry !== undefined) this.#removeEntry(entry, reason);
     else if (this.#onRemove !== undefined) {
-      this.#pending.push({ kind: 'remove', id, reason, session: undefined });
+      this.#pending.push({ kind: 'remove', id, reason, session: undefined, namespace });
     }
     this.#drain();
     return entry !== undefined;
@@ -486,13 +502,15 @@ export class SessionCache {
     const count = this.#entries.size;
     const notify = this.#onRemove !== undefined;
     for (let entry = this.#list.head; entry !== undefined; entry = entry.next) {
-      if (notify)
+      if (notify) {
         this.#pending.push({
           kind: 'remove',
           id: entry.session.id,
           reason,
           session: entry.session,
+          namespace: entry.session.namespace ?? '',
         });
+      }
     }
     this.#entries.clear();
     this.#list.reset();
@@ -502,6 +520,7 @@ export class SessionCache {
 
   async #awaitExternal(
     id: Uint8Array,
+    namespace: string,
     answer: PromiseLike<CachedSession | undefined>,
     singleUse: boolean,
     accept: LookupOptions['accept'],
@@ -525,11 +544,12 @@ export class SessionCache {
       return NONE;
     }
     if (this.#closed) return NONE;
-    return this.#acceptExternal(id, settled, singleUse, accept, this.#clock());
+    return this.#acceptExternal(id, namespace, settled, singleUse, accept, this.#clock());
   }
 
   #acceptExternal(
     id: Uint8Array,
+    namespace: string,
     session: CachedSession | undefined,
     singleUse: boolean,
     accept: LookupOptions['accept'],
@@ -542,7 +562,11 @@ export class SessionCache {
     }
     // Node hands OpenSSL whatever we answer, whatever id it asked for; a TLS 1.3 session under the
     // wrong id aborts the handshake, so anything but the exact id is a miss.
-    if (!isCachedSession(session) || !sameBytes(session.id, id)) {
+    if (
+      !isCachedSession(session) ||
+      !sameBytes(session.id, id) ||
+      (session.namespace ?? '') !== namespace
+    ) {
       stats.getErrors++;
       return NONE;
     }
@@ -552,7 +576,13 @@ export class SessionCache {
       stats.timeouts++;
       // OpenSSL removes a timed-out session it got from the get callback, telling remove_cb.
       if (!singleUse && this.#onRemove !== undefined) {
-        this.#pending.push({ kind: 'remove', id: session.id, reason: 'expired', session });
+        this.#pending.push({
+          kind: 'remove',
+          id: session.id,
+          reason: 'expired',
+          session,
+          namespace,
+        });
         this.#drain();
       }
       return NONE;
@@ -586,7 +616,7 @@ export class SessionCache {
       for (let i = 0; i < queue.length; i++) {
         const item = queue[i]!;
         if (item.kind === 'new') this.#callNew(item.session);
-        else this.#callRemove(item.id, item.reason, item.session);
+        else this.#callRemove(item.id, item.reason, item.session, item.namespace);
       }
     } finally {
       queue.length = 0;
@@ -605,16 +635,21 @@ export class SessionCache {
       return;
     }
     if (kept === false) {
-      const entry = this.#entries.get(idKey(session.id));
+      const entry = this.#entries.get(entryKey(session.id, session.namespace ?? ''));
       if (entry !== undefined && entry.session === session) this.#removeEntry(entry, 'notKept');
     }
   }
 
-  #callRemove(id: Uint8Array, reason: RemoveReason, session: CachedSession | undefined): void {
+  #callRemove(
+    id: Uint8Array,
+    reason: RemoveReason,
+    session: CachedSession | undefined,
+    namespace: string,
+  ): void {
     const onRemove = this.#onRemove;
     if (onRemove === undefined) return;
     try {
-      onRemove(id, reason, session);
+      onRemove(id, reason, session, namespace);
     } catch (error) {
       this.#callbackFailed(error, 'remove');
     }
@@ -638,6 +673,19 @@ export class SessionCache {
       { code: 'TLS_SESSION_CACHE_CALLBACK_ERROR' },
     );
   }
+}
+
+/**
+ * The map key of a session: its id, behind its namespace when it has one. Namespaces never contain
+ * NUL (checked where they enter), so the first NUL ends the namespace and keys cannot collide.
+ */
+function entryKey(id: Uint8Array, namespace: string): string {
+  return namespace === '' ? idKey(id) : `${namespace}\u0000${idKey(id)}`;
+}
+
+function checkNamespace(namespace: unknown): void {
+  if (typeof namespace !== 'string') throw new TypeError('namespace must be a string');
+  if (namespace.includes('\u0000')) throw new RangeError('namespace must not contain NUL');
 }
 
 function isValidAt(entry: CacheEntry, nowMs: number): boolean {
@@ -666,6 +714,7 @@ function checkSession(session: CachedSession): void {
     throw new TypeError('session must be an object with Uint8Array id and data');
   }
   if (session.id.byteLength === 0) throw new RangeError('session.id must not be empty');
+  if (session.namespace !== undefined) checkNamespace(session.namespace);
   if (session.time !== undefined && !Number.isFinite(session.time)) {
     throw new RangeError('session.time must be a finite number of seconds');
   }

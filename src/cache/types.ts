@@ -18,6 +18,13 @@ export interface CachedSession {
    * {@link SessionCacheOptions.timeout | default timeout} applies.
    */
   readonly timeout?: number;
+  /**
+   * The isolation context the session belongs to (e.g. tenant and session id context): a lookup
+   * finds only sessions of its own namespace, and the same id may exist in several. Must not
+   * contain NUL.
+   * @default ''
+   */
+  readonly namespace?: string;
 }
 
 /**
@@ -65,6 +72,7 @@ export type RemoveSessionCallback = (
   id: Uint8Array,
   reason: RemoveReason,
   session: CachedSession | undefined,
+  namespace: string,
 ) => void;
 
 /** What the get callback learns about the lookup besides the id. */
@@ -76,6 +84,8 @@ export interface GetSessionInfo {
    * resuming twice across processes that share an external cache.
    */
   readonly singleUse: boolean;
+  /** The namespace of the lookup; an answer from another namespace is ignored. */
+  readonly namespace: string;
 }
 
 /**

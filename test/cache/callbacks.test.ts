@@ -250,3 +250,43 @@ describe('get callback', () => {
     expect(a.has(s.id)).toBe(false);
   });
 });
+
+describe('namespaces', () => {
+  it('keep sessions of different contexts apart, even under the same id', () => {
+    const removed: string[] = [];
+    const asked: string[] = [];
+    const cache = new SessionCache({
+      clock: () => T0 * 1000,
+      onRemove: (_id, reason, _s, namespace) => removed.push(`${namespace}:${reason}`),
+      onGet: (_id, info) => {
+        asked.push(info.namespace);
+        return undefined;
+      },
+    });
+    const a = { ...session(1), namespace: 'tenant-a' };
+    const b = { ...session(1), namespace: 'tenant-b' };
+    cache.add(a);
+    cache.add(b);
+    expect(cache.stats().number).toBe(2);
+    expect(cache.lookup(a.id, { namespace: 'tenant-a' })).toMatchObject({ session: a });
+    expect(cache.lookup(a.id, { namespace: 'tenant-b' })).toMatchObject({ session: b });
+    expect(cache.lookup(a.id)).toMatchObject({ source: 'none' });
+    expect(asked).toEqual(['']);
+    expect(cache.remove(a.id, 'tenant-a')).toBe(true);
+    expect(cache.has(b.id, 'tenant-b')).toBe(true);
+    expect(removed).toEqual(['tenant-a:removed']);
+  });
+
+  it('an external answer from another namespace is not accepted', () => {
+    const s = { ...session(1), namespace: 'a' };
+    const cache = new SessionCache({ clock: () => T0 * 1000, onGet: () => s });
+    expect(cache.lookup(s.id, { namespace: 'b' })).toMatchObject({ source: 'none' });
+    expect(cache.lookup(s.id, { namespace: 'a' })).toMatchObject({ session: s });
+  });
+
+  it('a namespace containing NUL is refused', () => {
+    const cache = new SessionCache();
+    expect(() => cache.add({ ...session(1), namespace: 'a\u0000b' })).toThrow(RangeError);
+    expect(() => cache.lookup(session(1).id, { namespace: 'a\u0000' })).toThrow(RangeError);
+  });
+});
