@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerDecodeCommand } from './decode.js';
 
 /** Registers every CLI command on `program`; one module per command. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerDecodeCommand(program);
 }
