@@ -1,6 +1,73 @@
 /**
- * tls-session-cache: OpenSSL's server-side TLS session cache for Node.js.
+ * tls-session-cache: OpenSSL's server-side TLS session cache for Node.js servers, resuming TLS 1.2
+ * session ids and TLS 1.3 stateful tickets through a cache you control.
+ *
+ * @example
+ * ```ts
+ * import https from 'node:https';
+ * import { SessionCache, attach, statefulServerOptions } from 'tls-session-cache';
+ *
+ * const server = https.createServer({ key, cert, ...statefulServerOptions({ sessionIdContext: 'api' }) }, app);
+ * attach(server, new SessionCache());
+ * server.listen(443);
+ * ```
  *
  * @packageDocumentation
  */
-export {};
+
+// The cache engine (OpenSSL's internal cache and its callbacks).
+export {
+  SessionCache,
+  AUTO_CLEAR_INTERVAL,
+  DEFAULT_CACHE_SIZE,
+  DEFAULT_LOOKUP_DEADLINE_MS,
+  DEFAULT_SESSION_TIMEOUT,
+  type LookupOptions,
+  type SessionCacheOptions,
+  type SessionCacheStats,
+  type CachedSession,
+  type GetSessionCallback,
+  type GetSessionInfo,
+  type LookupResult,
+  type NewSessionCallback,
+  type RemoveReason,
+  type RemoveSessionCallback,
+  type SessionCacheMode,
+} from './cache/index.js';
+
+// Node wiring.
+export {
+  attach,
+  statefulServerOptions,
+  sessionRecordFromDer,
+  namespaceOf,
+  DEFAULT_SESSION_ID_CONTEXT,
+  type AttachOptions,
+  type Attachment,
+  type AttachmentStats,
+  type SessionRecord,
+  type StatefulServerOptions,
+  type StatefulServerOptionsInput,
+} from './node/index.js';
+
+// Decoding serialized sessions.
+export { decodeSession, SESSION_ASN1_VERSION } from './session/decode.js';
+export {
+  DecodedSession,
+  REDACTED,
+  SSL_SESS_FLAG_EXTMS,
+  type DecodedSessionJSON,
+} from './session/decoded-session.js';
+export {
+  SessionDecodeError,
+  MAX_SESSION_DER_LENGTH,
+  MAX_SESSION_PEM_LENGTH,
+  type SessionDecodeErrorCode,
+} from './session/errors.js';
+export {
+  cipherSuiteById,
+  protocolVersionName,
+  namedGroupName,
+  type CipherSuite,
+} from './session/tls-names.js';
+export { SESSION_PEM_BEGIN, SESSION_PEM_END } from './session/pem.js';

@@ -1,0 +1,45 @@
+/** Counters of the Node wiring ({@link Attachment.stats}); the cache's own are in `cache.stats()`. */
+export interface AttachmentStats {
+  /** TCP connections accepted. */
+  connections: number;
+  /** ClientHellos read and parsed before Node saw them. */
+  helloParsed: number;
+  /** Of those, hellos that spanned several TLS records and were merged into one for Node. */
+  helloMerged: number;
+  /** Connections handed to Node untouched: not TLS, not a valid ClientHello, too big or too slow. */
+  helloPassthrough: number;
+  /** Connections that closed before sending a complete ClientHello. */
+  helloClosed: number;
+  /** Handshakes completed (`secureConnection`). */
+  handshakes: number;
+  /** Of those, resumed ones (`isSessionReused()`). */
+  resumed: number;
+  /** Of the resumed ones, TLS 1.3. */
+  resumedTls13: number;
+  /**
+   * TLS 1.3 ClientHellos that offered a session but no legacy session id (middlebox compatibility
+   * off): Node does not ask for a session then, so they cannot resume statefully.
+   */
+  tls13NoLegacySessionId: number;
+  /** Sessions from Node's `newSession` that could not be decoded (not cached). */
+  decodeErrors: number;
+  /** Sessions removed because their connection ended in a fatal TLS error. */
+  badSessionsRemoved: number;
+}
+
+/** Zeroed counters. */
+export function emptyAttachmentStats(): AttachmentStats {
+  return {
+    connections: 0,
+    helloParsed: 0,
+    helloMerged: 0,
+    helloPassthrough: 0,
+    helloClosed: 0,
+    handshakes: 0,
+    resumed: 0,
+    resumedTls13: 0,
+    tls13NoLegacySessionId: 0,
+    decodeErrors: 0,
+    badSessionsRemoved: 0,
+  };
+}

@@ -1,0 +1,73 @@
+import { constants } from 'node:crypto';
+import { checkInteger } from '../cache/options.js';
+import { DEFAULT_SESSION_TIMEOUT } from '../cache/options.js';
+
+/** The session id context {@link statefulServerOptions} uses unless told otherwise. */
+export const DEFAULT_SESSION_ID_CONTEXT = 'tls-session-cache';
+
+/** Options of {@link statefulServerOptions}. */
+export interface StatefulServerOptionsInput {
+  /**
+   * The session id context: sessions resume only on servers with the same one, so every process
+   * and host of one service must use the same value, and different services different values.
+   * At most 32 bytes (OpenSSL's `SSL_MAX_SID_CTX_LENGTH`).
+   * @default 'tls-session-cache'
+   */
+  sessionIdContext?: string;
+  /**
+   * Session lifetime in seconds (Node's `sessionTimeout`).
+   * @default 300
+   */
+  sessionTimeout?: number;
+  /** Other `secureOptions` bits to keep; `SSL_OP_NO_TICKET` is added to them. */
+  secureOptions?: number;
+}
+
+/** What {@link statefulServerOptions} returns: spread it into `tls.createServer()` options. */
+export interface StatefulServerOptions {
+  secureOptions: number;
+  sessionIdContext: string;
+  sessionTimeout: number;
+}
+
+/**
+ * The `tls.createServer()` / `https.createServer()` / `http2.createSecureServer()` options that
+ * stateful resumption needs: `SSL_OP_NO_TICKET` (so OpenSSL issues session ids and stateful TLS
+ * 1.3 tickets instead of self-encrypted ones), an explicit `sessionIdContext` (Node's default is a
+ * hash of `process.argv`, which differs between processes started with different arguments, so they
+ * could never resume each other's sessions) and `sessionTimeout`.
+ *
+ * @example
+ * ```ts
+ * const server = https.createServer({ key, cert, ...statefulServerOptions({ sessionIdContext: 'api' }) });
+ * ```
+ */
+export function statefulServerOptions(
+  input: StatefulServerOptionsInput = {},
+): StatefulServerOptions {
+  const sessionIdContext = input.sessionIdContext ?? DEFAULT_SESSION_ID_CONTEXT;
+  if (typeof sessionIdContext !== 'string') {
+    throw new TypeError('sessionIdContext must be a string');
+  }
+  const length = Buffer.byteLength(sessionIdContext);
+  if (length === 0 || length > 32) {
+    throw new RangeError(`sessionIdContext must be 1 to 32 bytes, got ${length}`);
+  }
+  const sessionTimeout = checkInteger(
+    'sessionTimeout',
+    input.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT,
+    1,
+    2 ** 31 - 1,
+  );
+  const secureOptions = checkInteger('secureOptions', input.secureOptions ?? 0, 0);
+  return {
+    secureOptions: withFlag(secureOptions, constants.SSL_OP_NO_TICKET),
+    sessionIdContext,
+    sessionTimeout,
+  };
+}
+
+/** `options | flag` for option words above 2^31, where JavaScript's `|` would truncate. */
+function withFlag(options: number, flag: number): number {
+  return Number(BigInt(options) | BigInt(flag));
+}
