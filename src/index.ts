@@ -71,3 +71,25 @@ export {
   type CipherSuite,
 } from './session/tls-names.js';
 export { SESSION_PEM_BEGIN, SESSION_PEM_END } from './session/pem.js';
+
+// Reading ClientHellos (what attach() does before Node sees a connection).
+export {
+  parseClientHello,
+  ClientHelloParseError,
+  ExtensionType,
+  type ClientHelloInfo,
+  type ClientHelloParseErrorCode,
+  type OfferedPsks,
+  type PskIdentity,
+} from './session/client-hello.js';
+export {
+  readClientHello,
+  DEFAULT_HELLO_MAX_BYTES,
+  DEFAULT_HELLO_TIMEOUT_MS,
+  type ReadClientHelloOptions,
+  type ReadClientHelloResult,
+  type HelloReadResult,
+  type HelloPassthroughResult,
+  type HelloClosedResult,
+  type HelloPassthroughReason,
+} from './session/hello-reader.js';

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { DEFAULT_SESSION_TIMEOUT } from '../../cache/index.js';
+import { DEFAULT_SESSION_ID_CONTEXT, statefulServerOptions } from '../../node/index.js';
+import { checkTenant } from '../../node/namespace.js';
+import {
+  DEFAULT_CLOSE_GRACE_MS,
+  TLS_CHOICES,
+  startHttpsServer,
+  type HttpsServerOptions,
+  type RunningHttpsServer,
+  type TlsChoice,
+} from '../https-server.js';
+import { SUPPORTED_STORES, parseStoreUrl } from '../store-url.js';
+
+/** The port `serve` listens on unless told otherwise. */
+export const DEFAULT_SERVE_PORT = 8443;
+
+/** `serve`'s options as commander hands them over: strings, unchecked. */
+export interface RawServeOptions {
+  host: string;
+  port: string;
+  store: string;
+  tls: string;
+  cert?: string;
+  key?: string;
+  tenant?: string;
+  sessionIdContext: string;
+  timeout: string;
+}
+
+/**
+ * Checks `serve`'s options and reads the certificate files. Every error is an `Error` whose message
+ * is one line starting with the option's name (`--port: …`), which main prints after the program name.
+ */
+export function parseServeOptions(raw: RawServeOptions): HttpsServerOptions {
+  const options: HttpsServerOptions = {
+    host: raw.host,
+    port: wholeNumber('--port', raw.port, 0, 65_535),
+    store: optionValue('--store', () => parseStoreUrl(raw.store)),
+    tls: tlsChoice(raw.tls),
+    timeout: wholeNumber('--timeout', raw.timeout, 1, 2 ** 31 - 1),
+    sessionIdContext: optionValue('--session-id-context', () => {
+      statefulServerOptions({ sessionIdContext: raw.sessionIdContext });
+      return raw.sessionIdContext;
+    }),
+  };
+  if (raw.host.trim() === '') throw new Error('--host: must not be empty');
+  if (raw.tenant !== undefined) {
+    options.tenant = optionValue('--tenant', () => checkTenant(raw.tenant));
+  }
+  if (raw.cert !== undefined || raw.key !== undefined) {
+    if (raw.cert === undefined) throw new Error('--key: needs --cert too');
+    if (raw.key === undefined) throw new Error('--cert: needs --key too');
+    options.cert = readPem('--cert', raw.cert);
+    options.key = readPem('--key', raw.key);
+  }
+  return options;
+}
+
+/**
+ * Registers `serve`: an HTTPS server with the session cache attached, until SIGTERM or SIGINT.
+ * Its only stdout line is `listening on https://HOST:PORT`, so scripts can wait for it.
+ */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run an HTTPS server whose TLS 1.2 sessions and TLS 1.3 stateful tickets resume through a session cache',
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on; 0 picks a free one', String(DEFAULT_SERVE_PORT))
+    .option('--store <store>', `where sessions live: ${SUPPORTED_STORES.join(', ')}`, 'memory')
+    .option('--tls <versions>', `TLS versions offered: ${TLS_CHOICES.join(', ')}`, 'both')
+    .option('--cert <file>', 'certificate, PEM (default: a self-signed ECDSA P-256 one)')
+    .option('--key <file>', 'private key of --cert, PEM')
+    .option('--tenant <name>', 'tenant: sessions resume only between servers of the same tenant')
+    .option(
+      '--session-id-context <s>',
+      'session id context, 1 to 32 bytes: the same on every server of one service',
+      DEFAULT_SESSION_ID_CONTEXT,
+    )
+    .option('--timeout <seconds>', 'session lifetime in seconds', String(DEFAULT_SESSION_TIMEOUT))
+    // An invalid option is one line on stderr, not the whole help.
+    .showHelpAfterError(false)
+    .addHelpText(
+      'after',
+      `
+Every request is answered with "ok", the TLS protocol and whether the session was resumed.
+Prints one line, "listening on https://HOST:PORT", when ready; SIGTERM or SIGINT stop it.
+
+Examples:
+  $ tls-session-cache serve --port 0 --tls 1.3
+  $ openssl s_client -connect 127.0.0.1:8443 -sess_out s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n'
+  $ openssl s_client -connect 127.0.0.1:8443 -sess_in s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n' | grep Reused`,
+    )
+    .action(async (raw: RawServeOptions) => {
+      const options = parseServeOptions(raw);
+      let running: RunningHttpsServer;
+      try {
+        running = await startHttpsServer(options);
+      } catch (error) {
+        // listen errors (EADDRINUSE, a host that does not resolve) and unusable certificates.
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`serve: ${message.split('\n')[0] ?? ''}`);
+      }
+      let stopping = false;
+      const stop = (): void => {
+        if (stopping) {
+          // A second signal means "now": whoever sends it has stopped waiting for the grace period.
+          process.stderr.write('tls-session-cache: serve: stopped without waiting\n');
+          process.exit(1);
+        }
+        stopping = true;
+        void running.close(DEFAULT_CLOSE_GRACE_MS).then(() => {
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          process.exitCode = 0;
+          // Everything of ours is closed; should a handle we do not know of linger, exit anyway.
+          setTimeout(() => process.exit(0), 2000).unref();
+        });
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.stdout.write(`listening on ${running.url}\n`);
+    });
+}
+
+function wholeNumber(name: string, value: string, min: number, max: number): number {
+  const n = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max)) {
+    throw new Error(`${name}: must be a whole number from ${min} to ${max}, got ${show(value)}`);
+  }
+  return n;
+}
+
+function tlsChoice(value: string): TlsChoice {
+  const found = TLS_CHOICES.find((choice) => choice === value);
+  if (found === undefined) {
+    throw new Error(`--tls: must be one of ${TLS_CHOICES.join(', ')}, got ${show(value)}`);
+  }
+  return found;
+}
+
+/** Runs a validator and prefixes its error with the option's name, keeping the first line. */
+function optionValue<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${name}: ${message.split('\n')[0] ?? ''}`);
+  }
+}
+
+function readPem(name: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`${name}: cannot read ${show(file)} (${code})`);
+  }
+}
+
+function show(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}

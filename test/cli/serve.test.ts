@@ -1,0 +1,325 @@
+// `serve` as users run it: the built CLI (`npm test` builds first) in a subprocess, resumed by the
+// real openssl s_client and by Node's https client, stopped by signals.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSClient } from '../helpers/tls-capture.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const HTTP_REQUEST = 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n';
+
+/** Every process a test started, stopped after it by its own handle. */
+const children = new Set<ChildProcess>();
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsc-cli-serve-'));
+});
+
+afterEach(async () => {
+  await Promise.all([...children].map((child) => stop(child)));
+  children.clear();
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+function exitOf(child: ChildProcess): Promise<Exit> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** SIGTERM, then SIGKILL if it is still there after 3 s; resolves once it has exited. */
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = exitOf(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Serving {
+  child: ChildProcess;
+  port: number;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<Exit>;
+}
+
+/** Starts `serve` with `args` and resolves once it printed its `listening on` line. */
+function startServe(args: string[]): Promise<Serving> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const exited = exitOf(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 15_000);
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      const match = /^listening on https:\/\/127\.0\.0\.1:(\d+)\n/.exec(stdout);
+      if (match === null) return;
+      clearTimeout(timer);
+      resolve({
+        child,
+        port: Number(match[1]),
+        stdout: () => stdout,
+        stderr: () => stderr,
+        exited,
+      });
+    });
+    void exited.then((exit) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited (${exit.code ?? exit.signal}) before listening: ${stderr}`));
+    });
+  });
+}
+
+/** Runs the CLI to completion (for the error cases). */
+async function runCli(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  await new Promise((resolve) => child.once('close', resolve));
+  return { code: child.exitCode, stdout, stderr };
+}
+
+/**
+ * `openssl s_client` sending one HTTP/1.0 request: with `-ign_eof` it reads until the server closes,
+ * so TLS 1.3 tickets have arrived (and `-sess_out` is written) before it exits.
+ */
+function sClient(port: number, args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawnSClient(port, ['-ign_eof', '-servername', 'localhost', ...args]);
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin?.end(HTTP_REQUEST);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`s_client timed out: ${stderr}`));
+    }, 10_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout });
+    });
+  });
+}
+
+interface Answer {
+  body: string;
+  reused: boolean;
+  protocol: string | null;
+}
+
+/** One GET through `agent`; `reused`/`protocol` are what the client saw. */
+function get(
+  port: number,
+  agent: https.Agent,
+  options: https.RequestOptions = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    let reused = false;
+    let protocol: string | null = null;
+    const req = https.get(
+      { host: '127.0.0.1', port, path: '/', agent, rejectUnauthorized: false, ...options },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ body, reused, protocol }));
+      },
+    );
+    req.on('socket', (socket) => {
+      socket.once('secureConnect', () => {
+        reused = (socket as tls.TLSSocket).isSessionReused();
+        protocol = (socket as tls.TLSSocket).getProtocol();
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+function expectOneLineError(stderr: string, prefix: string): void {
+  expect(stderr.startsWith(prefix), stderr).toBe(true);
+  expect(stderr.split('\n'), stderr).toHaveLength(2);
+  expect(stderr.endsWith('\n')).toBe(true);
+}
+
+describe.each([
+  { tls: '1.2', flag: '-tls1_2', protocol: 'TLSv1.2' },
+  { tls: '1.3', flag: '-tls1_3', protocol: 'TLSv1.3' },
+] as const)('serve --tls $tls', ({ tls: version, flag, protocol }) => {
+  it('prints exactly one line, then openssl s_client resumes with -sess_out/-sess_in', async () => {
+    const served = await startServe(['--tls', version]);
+    const file = join(dir, `session-${version}.pem`);
+    const first = await sClient(served.port, [flag, '-sess_out', file]);
+    expect(first.stdout).toMatch(new RegExp(`^New, ${protocol.replace('.', '\\.')}, Cipher`, 'm'));
+    expect(first.stdout).toMatch(/^ok\nprotocol: .*\nresumed: no$/m);
+    const second = await sClient(served.port, [flag, '-sess_in', file]);
+    expect(second.stdout).toMatch(
+      new RegExp(`^Reused, ${protocol.replace('.', '\\.')}, Cipher`, 'm'),
+    );
+    expect(second.stdout).toMatch(new RegExp(`^ok\\nprotocol: ${protocol}\\nresumed: yes$`, 'm'));
+    expect(served.stdout()).toBe(`listening on https://127.0.0.1:${served.port}\n`);
+    expect(served.stderr()).toBe('');
+  });
+
+  it("Node's https.Agent (keepAlive off) resumes from the second request on", async () => {
+    const served = await startServe(['--tls', version]);
+    const agent = new https.Agent({ keepAlive: false });
+    try {
+      const answers: Answer[] = [];
+      for (let i = 0; i < 3; i++) answers.push(await get(served.port, agent));
+      expect(answers.map((a) => a.protocol)).toEqual([protocol, protocol, protocol]);
+      expect(answers.map((a) => a.reused)).toEqual([false, true, true]);
+      expect(answers.map((a) => /^resumed: (yes|no)$/m.exec(a.body)?.[1])).toEqual([
+        'no',
+        'yes',
+        'yes',
+      ]);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('serve --tls both', () => {
+  it('resumes TLS 1.2 and TLS 1.3 clients side by side', async () => {
+    const served = await startServe([]);
+    for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const agent = new https.Agent({ keepAlive: false });
+      try {
+        const first = await get(served.port, agent, { maxVersion });
+        const second = await get(served.port, agent, { maxVersion });
+        expect([first.protocol, second.protocol]).toEqual([maxVersion, maxVersion]);
+        expect([first.reused, second.reused]).toEqual([false, true]);
+      } finally {
+        agent.destroy();
+      }
+    }
+  });
+
+  it('honours --tenant, --session-id-context and --timeout', async () => {
+    const served = await startServe([
+      '--tenant',
+      'team-a',
+      '--session-id-context',
+      'api',
+      '--timeout',
+      '60',
+    ]);
+    const agent = new https.Agent({ keepAlive: false });
+    try {
+      await get(served.port, agent);
+      expect((await get(served.port, agent)).reused).toBe(true);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('serve: stopping', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s with an idle keep-alive connection exits 0 promptly',
+    async (signal) => {
+      const served = await startServe([]);
+      const agent = new https.Agent({ keepAlive: true });
+      try {
+        await get(served.port, agent);
+        const began = performance.now();
+        served.child.kill(signal);
+        const exit = await served.exited;
+        expect(exit).toEqual({ code: 0, signal: null });
+        expect(performance.now() - began).toBeLessThan(2000);
+        expect(served.stdout()).toBe(`listening on https://127.0.0.1:${served.port}\n`);
+        expect(served.stderr()).toBe('');
+      } finally {
+        agent.destroy();
+      }
+    },
+  );
+
+  it('SIGTERM does not wait for a connection that never sent its ClientHello', async () => {
+    const served = await startServe([]);
+    const socket = net.connect(served.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    try {
+      const began = performance.now();
+      served.child.kill('SIGTERM');
+      expect(await served.exited).toEqual({ code: 0, signal: null });
+      // The grace period is 1 s; a hello reader left alone would hold the server for 10 s.
+      expect(performance.now() - began).toBeLessThan(4000);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
+describe('serve: invalid options', () => {
+  it.each([
+    [['--store', 'sqlite:/tmp/x.db'], 'tls-session-cache: --store: '],
+    [['--store', 'redis://user:secret@localhost:6379'], 'tls-session-cache: --store: '],
+    [['--store', 'nonsense'], 'tls-session-cache: --store: '],
+    [['--port', 'abc'], 'tls-session-cache: --port: '],
+    [['--port', '65536'], 'tls-session-cache: --port: '],
+    [['--port', '1.5'], 'tls-session-cache: --port: '],
+    [['--tls', '1.1'], 'tls-session-cache: --tls: '],
+    [['--timeout', '0'], 'tls-session-cache: --timeout: '],
+    [['--tenant', 'no spaces'], 'tls-session-cache: --tenant: '],
+    [['--session-id-context', 'x'.repeat(33)], 'tls-session-cache: --session-id-context: '],
+    [['--cert', 'cert.pem'], 'tls-session-cache: --cert: '],
+    [
+      ['--cert', '/nonexistent/c.pem', '--key', '/nonexistent/k.pem'],
+      'tls-session-cache: --cert: ',
+    ],
+  ])('%j exits 1 with one line on stderr', async (args, prefix) => {
+    const result = await runCli(['serve', ...args]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expectOneLineError(result.stderr, prefix);
+    expect(result.stderr).not.toContain('secret');
+  });
+
+  it('a port in use exits 1 with one line', async () => {
+    const served = await startServe([]);
+    const result = await runCli(['serve', '--port', String(served.port)]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expectOneLineError(result.stderr, 'tls-session-cache: serve: ');
+    expect(result.stderr).toContain('EADDRINUSE');
+  });
+
+  it('--help shows an example', async () => {
+    const result = await runCli(['serve', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Examples:');
+    expect(result.stdout).toContain('tls-session-cache serve --port 0');
+  });
+});
