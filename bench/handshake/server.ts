@@ -1,0 +1,206 @@
+/**
+ * The handshake benchmark's server runner: starts ONE server configuration, prints `ready PORT` on
+ * stdout, and measures every handshake from the server's side.
+ *
+ *   tsx bench/handshake/server.ts --config attach-memory --tls 1.3 [--cert-dir DIR] [--port N]
+ *
+ * Configurations (see `CONFIGS` in common.ts): `node-tickets`, `map`, `attach-memory`,
+ * `attach-memory-no-reader`. Each server answers a completed handshake by ending the connection at
+ * once (close_notify + FIN): the benchmark is about handshakes, and the server closing first keeps
+ * the TIME_WAIT sockets on the server's side, so the client never runs out of ephemeral ports.
+ *
+ * Forked with an IPC channel (by `run.ts`), it takes {@link ServerCommand}s: `reset` starts a
+ * measurement window, `report` answers with a {@link ServerReport}, `stop` exits. Run by hand, it
+ * prints `report {json}` on stdout when it gets SIGINT/SIGTERM.
+ *
+ * Latency is measured from the raw TCP `connection` event to `secureConnection`: this is what a
+ * client waits for minus the network, and it includes the time `attach()`'s ClientHello reader holds
+ * the socket, which a timer started anywhere later would miss.
+ *
+ * @module
+ */
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import { SessionCache } from '../../src/cache/index.js';
+import { attach, statefulServerOptions, type Attachment } from '../../src/node/index.js';
+import { generateCert, readCert, removeCert, type BenchCert } from './certs.js';
+import {
+  CONFIGS,
+  CONFIG_VERSIONS,
+  cpuMicrosSince,
+  latencyHistogram,
+  numberOption,
+  oneOf,
+  parseArgs,
+  parseVersion,
+  recordSince,
+  summarize,
+  type ConfigName,
+  type ServerCommand,
+  type ServerReport,
+  type TlsVersion,
+} from './common.js';
+
+const { values } = parseArgs(process.argv.slice(2), {
+  values: ['config', 'tls', 'cert-dir', 'port'],
+  flags: [],
+});
+const config = oneOf('config', values.get('config'), CONFIGS);
+const version = parseVersion(values.get('tls') ?? 'TLSv1.3');
+if (!CONFIG_VERSIONS[config].includes(version)) {
+  // Not fatal (it is a valid server), but its "resumed" numbers would mean nothing.
+  process.stderr.write(`warning: ${config} cannot resume ${version} sessions\n`);
+}
+let ownCert: BenchCert | undefined;
+const certDir = values.get('cert-dir') ?? (ownCert = generateCert()).dir;
+const { key, cert } = readCert(certDir);
+
+// --- counters of the current measurement window ---------------------------------------------------
+
+const histogram = latencyHistogram();
+let handshakes = 0;
+let resumed = 0;
+let errors = 0;
+let missingStart = 0;
+let cpuBase = process.cpuUsage();
+let eluBase = performance.eventLoopUtilization();
+
+// --- the configuration under test ---------------------------------------------------------------
+
+interface Setup {
+  server: tls.Server;
+  attachment?: Attachment;
+  map?: Map<string, Buffer>;
+}
+
+/**
+ * The application: one byte, then end. The byte matters: a TLS 1.3 server that ends without writing
+ * anything gets its session tickets generated (`newSession` fires) but the client never receives
+ * them (measured on Node 20 / OpenSSL 3.0), so there would be nothing to resume. Socket errors are
+ * counted, not thrown, so that a dying client cannot crash the server.
+ */
+function application(socket: tls.TLSSocket): void {
+  socket.on('error', () => {
+    errors++;
+  });
+  socket.end('x');
+}
+
+function setUp(name: ConfigName, tlsVersion: TlsVersion): Setup {
+  // min = max pins the version: a TLS 1.2 row must not quietly become TLS 1.3.
+  const base: tls.TlsOptions = { key, cert, minVersion: tlsVersion, maxVersion: tlsVersion };
+  switch (name) {
+    case 'node-tickets':
+      return { server: tls.createServer(base, application) };
+    case 'map': {
+      // What users write by hand: unbounded, no expiry, ids as hex strings.
+      const server = tls.createServer({ ...base, ...statefulServerOptions() }, application);
+      const map = new Map<string, Buffer>();
+      server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+        map.set(id.toString('hex'), data);
+        done();
+      });
+      server.on(
+        'resumeSession',
+        (id: Buffer, done: (err: Error | null, data?: Buffer | null) => void) => {
+          done(null, map.get(id.toString('hex')) ?? null);
+        },
+      );
+      return { server, map };
+    }
+    case 'attach-memory':
+    case 'attach-memory-no-reader': {
+      const server = tls.createServer({ ...base, ...statefulServerOptions() }, application);
+      const attachment = attach(server, new SessionCache(), {
+        readClientHello: name === 'attach-memory',
+      });
+      return { server, attachment };
+    }
+  }
+}
+
+const setup = setUp(config, version);
+const { server } = setup;
+const acceptedAt = new WeakMap<Socket, number>();
+
+// Registered AFTER setUp on purpose, and *prepended*: attach() removes the server's 'connection'
+// listeners and calls them itself once the ClientHello reader is done, so a listener added before
+// attach() would fire only then, and the reader's time (waiting for and parsing the ClientHello)
+// would go unmeasured. Prepended after attach(), it fires first, at accept time, in every
+// configuration alike. A WeakMap keyed by the raw socket needs no cleanup for failed connections.
+server.prependListener('connection', (socket: Socket) => {
+  acceptedAt.set(socket, performance.now());
+});
+// Also prepended, so that the timestamp is taken before the application and attach() run their
+// own secureConnection listeners.
+server.prependListener('secureConnection', (socket: tls.TLSSocket) => {
+  // A server-side TLSSocket wraps the raw socket that 'connection' saw and keeps it as `_parent`
+  // (undocumented but stable since Node 0.x; attach() relies on it too).
+  const raw = (socket as unknown as { _parent?: Socket })._parent;
+  const start = raw === undefined ? undefined : acceptedAt.get(raw);
+  if (start === undefined) missingStart++;
+  else recordSince(histogram, start);
+  handshakes++;
+  if (socket.isSessionReused()) resumed++;
+});
+server.on('tlsClientError', () => {
+  errors++;
+});
+
+function reset(): void {
+  histogram.reset();
+  handshakes = resumed = errors = missingStart = 0;
+  cpuBase = process.cpuUsage();
+  eluBase = performance.eventLoopUtilization();
+}
+
+function report(): ServerReport {
+  const cpu = cpuMicrosSince(cpuBase);
+  const r: ServerReport = {
+    type: 'report',
+    handshakes,
+    resumed,
+    errors: errors + missingStart,
+    latency: summarize(histogram),
+    cpuUsPerHandshake: handshakes === 0 ? 0 : cpu / handshakes,
+    elu: performance.eventLoopUtilization(eluBase).utilization,
+  };
+  if (setup.attachment !== undefined) {
+    r.attachStats = setup.attachment.stats();
+    r.cacheStats = setup.attachment.cache.stats();
+  }
+  if (setup.map !== undefined) r.mapSize = setup.map.size;
+  return r;
+}
+
+function stop(): void {
+  server.close();
+  if (ownCert !== undefined) removeCert(ownCert);
+  // Exit now rather than wait for idle sockets: the load is over. A normal exit writes --cpu-prof.
+  process.exit(0);
+}
+
+// --- control --------------------------------------------------------------------------------------
+
+if (process.send !== undefined) {
+  process.on('message', (message: ServerCommand) => {
+    if (message.type === 'reset') reset();
+    else if (message.type === 'report') process.send!(report());
+    else if (message.type === 'stop') stop();
+  });
+  // The orchestrator died or finished without saying stop: do not linger.
+  process.on('disconnect', stop);
+} else {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      process.stdout.write(`report ${JSON.stringify(report())}\n`);
+      stop();
+    });
+  }
+}
+
+const port = numberOption(values, 'port', 0, { integer: true });
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`ready ${(server.address() as AddressInfo).port}\n`);
+});
