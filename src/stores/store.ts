@@ -1,0 +1,87 @@
+/**
+ * The store contract: where sessions live outside the process (OpenSSL's "external cache"), shared
+ * by every process and host that should resume each other's sessions. Modelled on rustls'
+ * `StoresServerSessions`:
+ *
+ * - **ids are untrusted input** (they come from the network): a store must accept any byte string
+ *   of 1–32 bytes, must not interpret it, and must be binary-safe (never a lossy string encoding);
+ * - **values are secrets** (they hold the master secret): a store never logs them and never puts
+ *   them in an error message; it treats them as opaque bytes;
+ * - a store **may lose entries** (eviction, restart of a memory store, TTL rounding): the cost is a
+ *   full handshake, never an error;
+ * - but **`take` must reliably delete what it returns**, atomically: of any number of concurrent
+ *   `take`s of one id, across processes, at most one gets the value (TLS 1.3 single use);
+ * - expiry is **absolute** (`expiresAtMs`, ms since the epoch): a value is never returned at or
+ *   after its deadline, and a value whose deadline has already passed is not stored;
+ * - every session lives in a **namespace** (tenant and session id context, see `namespaceOf`): the
+ *   same id in two namespaces is two entries.
+ *
+ * Methods may answer synchronously or with a promise (`MaybePromise`): an in-process store answers
+ * at once and saves the handshake path a promise; a networked one returns promises. A method that
+ * fails throws or rejects; the cache turns that into a miss (get/take) or a dropped write (set).
+ */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** One stored session, as `list` yields it. The value is included only when asked for. */
+export interface StoredEntry {
+  /** The namespace it belongs to. */
+  readonly namespace: string;
+  /** Its id. */
+  readonly id: Uint8Array;
+  /** When it expires, ms since the epoch. */
+  readonly expiresAtMs: number;
+  /** Size of the stored value in bytes. */
+  readonly size: number;
+  /** The stored value, only with `ListOptions.withValues`. A secret. */
+  readonly value?: Uint8Array;
+}
+
+/** Filters of {@link SessionStore.list}. */
+export interface ListOptions {
+  /** Only this namespace. */
+  namespace?: string;
+  /** Only namespaces that start with this prefix (e.g. `"tenant/"`). */
+  namespacePrefix?: string;
+  /** Only entries expiring before this time (ms since the epoch). */
+  expiresBeforeMs?: number;
+  /** At most this many entries. */
+  limit?: number;
+  /** Include the values (secrets) in the entries. */
+  withValues?: boolean;
+}
+
+/** What {@link SessionStore.stats} reports. */
+export interface StoreStats {
+  /** Entries stored now (live ones; a store may count not-yet-swept expired entries too). */
+  entries: number;
+  /** Bytes of values stored now. */
+  bytes: number;
+}
+
+/** The store contract; see the module comment for the rules every store keeps. */
+export interface SessionStore {
+  /** A short name for logs and metrics, e.g. `"memory"`, `"sqlite"`, `"redis"`. */
+  readonly kind: string;
+  /** The largest value accepted, in bytes; `set` of a larger one returns `false`. */
+  readonly maxValueBytes: number;
+  /**
+   * Stores `value` under (`namespace`, `id`) until `expiresAtMs`, replacing what was there.
+   * @returns `false` when not stored: deadline already passed, value too large, or the store is
+   * full and chose not to evict. Never throws for those; throws/rejects for store failures.
+   */
+  set(namespace: string, id: Uint8Array, value: Uint8Array, expiresAtMs: number): MaybePromise<boolean>;
+  /** The live value, or `undefined`. */
+  get(namespace: string, id: Uint8Array): MaybePromise<Uint8Array | undefined>;
+  /** Atomically gets and deletes the live value: at most one caller ever receives it. */
+  take(namespace: string, id: Uint8Array): MaybePromise<Uint8Array | undefined>;
+  /** Deletes; idempotent. @returns whether something was deleted. */
+  delete(namespace: string, id: Uint8Array): MaybePromise<boolean>;
+  /** Live entries matching the filters, in no particular order. Optional. */
+  list?(options?: ListOptions): AsyncIterable<StoredEntry>;
+  /** Deletes every entry (of `namespace` when given). @returns how many. Optional. */
+  clear?(namespace?: string): MaybePromise<number>;
+  /** Size figures. Optional. */
+  stats?(): MaybePromise<StoreStats>;
+  /** Releases everything (connections, timers, file handles). Idempotent. */
+  close(): MaybePromise<void>;
+}
