@@ -1,4 +1,5 @@
-import { ExpiryList, type CacheEntry } from './expiry-list.js';
+import type { CacheEntry } from './cache-entry.js';
+import { ExpiryHeap } from './expiry-heap.js';
 import { idKey, sameBytes } from './id-key.js';
 import {
   AUTO_CLEAR_INTERVAL,
@@ -65,13 +66,16 @@ const TIMED_OUT = Symbol('timed out');
  * Differences from OpenSSL 3.0, on purpose:
  * - a session is valid from its `time` up to but excluding `time + timeout` (OpenSSL 3.0 still
  *   accepts it at exactly `time + timeout`; BoringSSL does not), and never "from the future";
- * - when full, the session that expires soonest is evicted (OpenSSL ≥ 3.2 order);
+ * - when full, the session that expires soonest is evicted (OpenSSL ≥ 3.2 order), found in an
+ *   indexed heap, so that sessions arriving out of expiry order (from another process) cost
+ *   O(log n) rather than a walk of the list;
  * - callbacks run after the cache's state is settled and are queued, never nested, so a callback may
  *   call back into the cache; an exception in a callback is caught and counted.
  */
 export class SessionCache {
   readonly #entries = new Map<string, CacheEntry>();
-  readonly #list = new ExpiryList();
+  readonly #heap = new ExpiryHeap<CacheEntry>();
+  #seq = 0;
   readonly #stats: SessionCacheStats = emptyStats();
   readonly #clock: () => number;
   readonly #onCallbackError: (error: unknown, callback: 'new' | 'remove' | 'get') => void;
@@ -259,11 +263,10 @@ export class SessionCache {
    */
   flush(nowMs: number = this.#clock()): number {
     let removed = 0;
-    for (let entry = this.#list.head; entry !== undefined && entry.expiresAtMs <= nowMs;) {
-      const next = entry.next;
+    for (let entry = this.#heap.peek(); entry !== undefined && entry.expiresAtMs <= nowMs;) {
       this.#removeEntry(entry, 'expired');
       removed++;
-      entry = next;
+      entry = this.#heap.peek();
     }
     this.#drain();
     return removed;
@@ -294,7 +297,7 @@ export class SessionCache {
 
   /** The internal cache's sessions, soonest expiry first. */
   *sessions(): IterableIterator<CachedSession> {
-    for (let entry = this.#list.head; entry !== undefined; entry = entry.next) yield entry.session;
+    for (const entry of this.#heap.sorted()) yield entry.session;
   }
 
   // --- the handshake path: ssl_update_cache / ssl_get_prev_session ---------------------------------
@@ -445,11 +448,11 @@ export class SessionCache {
       timeoutMs,
       expiresAtMs: timeMs + timeoutMs,
       hit: Object.freeze({ session, source: 'internal' }),
-      prev: undefined,
-      next: undefined,
+      seq: this.#seq++,
+      index: -1,
     };
     this.#entries.set(key, entry);
-    this.#list.insert(entry);
+    this.#heap.push(entry);
     this.#evictOverflow();
     return true;
   }
@@ -458,7 +461,7 @@ export class SessionCache {
     const size = this.#cacheSize;
     if (size === 0) return;
     while (this.#entries.size > size) {
-      const victim = this.#list.head;
+      const victim = this.#heap.peek();
       if (victim === undefined) break;
       this.#removeEntry(victim, 'evicted');
       this.#stats.cacheFull++;
@@ -466,15 +469,15 @@ export class SessionCache {
   }
 
   #touch(entry: CacheEntry, nowMs: number): void {
-    this.#list.unlink(entry);
+    this.#heap.remove(entry);
     entry.timeMs = nowMs;
     entry.expiresAtMs = nowMs + entry.timeoutMs;
-    this.#list.insert(entry);
+    this.#heap.push(entry);
   }
 
   #removeEntry(entry: CacheEntry, reason: RemoveReason, notify = true): void {
     this.#entries.delete(entry.key);
-    this.#list.unlink(entry);
+    this.#heap.remove(entry);
     if (notify && this.#onRemove !== undefined) {
       this.#pending.push({
         kind: 'remove',
@@ -501,19 +504,18 @@ export class SessionCache {
   #removeAll(reason: RemoveReason): number {
     const count = this.#entries.size;
     const notify = this.#onRemove !== undefined;
-    for (let entry = this.#list.head; entry !== undefined; entry = entry.next) {
-      if (notify) {
-        this.#pending.push({
-          kind: 'remove',
-          id: entry.session.id,
-          reason,
-          session: entry.session,
-          namespace: entry.session.namespace ?? '',
-        });
-      }
+    // Soonest expiry first, so that callbacks see the same order as eviction would give.
+    for (const entry of notify ? this.#heap.sorted() : []) {
+      this.#pending.push({
+        kind: 'remove',
+        id: entry.session.id,
+        reason,
+        session: entry.session,
+        namespace: entry.session.namespace ?? '',
+      });
     }
     this.#entries.clear();
-    this.#list.reset();
+    this.#heap.clear();
     this.#drain();
     return count;
   }

@@ -186,6 +186,8 @@ export function parseClientHello(message: Uint8Array): ClientHelloInfo {
   const random = b.subarray(p, p + 32);
   p += 32;
 
+  // The length byte itself may be missing (a body that ends right after the random).
+  if (p >= end) throw new ClientHelloParseError('BAD_SESSION_ID', p, 'missing');
   const sidLen = b[p]!;
   p += 1;
   if (sidLen > 32 || sidLen > end - p) {

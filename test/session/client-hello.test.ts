@@ -281,6 +281,12 @@ describe('parseClientHello strictness', () => {
     ['legacy_version 2.0', buildClientHello({ version: 0x0200 }), 'BAD_VERSION'],
     ['a body of 20 bytes', handshake(1, Buffer.alloc(20, 3)), 'BAD_RANDOM'],
     ['a 33-byte session id', buildClientHello({ sessionId: Buffer.alloc(33) }), 'BAD_SESSION_ID'],
+    // Found by the fuzzer: the body ends right after the random, so the length byte is missing.
+    [
+      'no session id length byte',
+      handshake(1, Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32, 0x5a)])),
+      'BAD_SESSION_ID',
+    ],
     ['no cipher suites', buildClientHello({ cipherSuites: [] }), 'BAD_CIPHER_SUITES'],
     [
       'an odd cipher suites length',
