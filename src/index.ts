@@ -93,3 +93,7 @@ export {
   type HelloClosedResult,
   type HelloPassthroughReason,
 } from './session/hello-reader.js';
+
+// Stores: the external cache (memory, SQLite, Redis), the adapter that plugs one into a
+// SessionCache, and the stored-record format.
+export * from './stores/index.js';

@@ -1,11 +1,14 @@
 // The HTTPS server behind `serve` and `demo`, in its own module so that both commands and the tests
 // build exactly the same thing: a node:https server made with statefulServerOptions(), a
-// SessionCache chosen by --store, the two joined with attach().
+// SessionCache whose external cache is the store chosen by --store, the two joined with attach().
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type tls from 'node:tls';
 import { DEFAULT_SESSION_TIMEOUT, SessionCache } from '../cache/index.js';
 import { attach, statefulServerOptions, type Attachment } from '../node/index.js';
+import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
+import { createStore } from '../stores/from-url.js';
+import type { SessionStore } from '../stores/store.js';
 import { generateSelfSigned } from './self-signed.js';
 import type { StoreUrl } from './store-url.js';
 
@@ -37,10 +40,12 @@ export interface HttpsServerOptions {
   /** Private key (PEM) of {@link cert}. */
   key?: string | Buffer;
   /**
-   * Where sessions are kept.
+   * Where sessions are kept: a parsed `--store` value (opened here), or a store already open. The
+   * server owns it either way and closes it in {@link RunningHttpsServer.close}, or when starting
+   * fails.
    * @default { kind: 'memory' }
    */
-  store?: StoreUrl;
+  store?: StoreUrl | SessionStore;
   /** Tenant of the attachment; see `AttachOptions.tenant`. */
   tenant?: string;
   /** Session id context; see `StatefulServerOptionsInput.sessionIdContext`. */
@@ -68,12 +73,16 @@ export interface RunningHttpsServer {
   readonly server: https.Server;
   /** The session cache it resumes from. */
   readonly cache: SessionCache;
+  /** The store behind the cache (its external cache). */
+  readonly store: SessionStore;
+  /** The callbacks joining the store to the cache, with their counters. */
+  readonly storeAdapter: StoreAdapter;
   /** The wiring between the two. */
   readonly attachment: Attachment;
   /**
    * Stops listening, closes idle connections at once, gives requests in flight `graceMs` to
-   * finish, destroys what is left, then closes the cache. Idempotent: later calls return the same
-   * promise.
+   * finish, destroys what is left, then closes the cache, waits for pending store writes and
+   * closes the store. Idempotent: later calls return the same promise.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -97,16 +106,30 @@ export const DEFAULT_CLOSE_GRACE_MS = 1000;
 export async function startHttpsServer(
   options: HttpsServerOptions = {},
 ): Promise<RunningHttpsServer> {
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 0;
   const choice = options.tls ?? 'both';
-  const timeout = options.timeout ?? DEFAULT_SESSION_TIMEOUT;
   if (!TLS_CHOICES.includes(choice)) {
     throw new TypeError(`tls must be one of ${TLS_CHOICES.join(', ')}`);
   }
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new TypeError('cert and key must be given together');
   }
+  const store = await openStore(options.store ?? { kind: 'memory' });
+  try {
+    return await listenWith(options, store);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+async function listenWith(
+  options: HttpsServerOptions,
+  opened: SessionStore,
+): Promise<RunningHttpsServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  const choice = options.tls ?? 'both';
+  const timeout = options.timeout ?? DEFAULT_SESSION_TIMEOUT;
   const stateful = statefulServerOptions({
     ...(options.sessionIdContext === undefined
       ? {}
@@ -138,7 +161,7 @@ export async function startHttpsServer(
   // A client that gives up mid-handshake is routine for a test server, not worth a crash or a log.
   server.on('tlsClientError', () => undefined);
 
-  const cache = createCache(options.store ?? { kind: 'memory' }, timeout);
+  const { cache, adapter } = cacheFor(opened, timeout);
   let attachment: Attachment;
   try {
     attachment = attach(server, cache, {
@@ -184,7 +207,9 @@ export async function startHttpsServer(
       server.close(() => {
         clearTimeout(timer);
         cache.close();
-        resolve();
+        // Pending writes finish before the store closes; a store that fails to close has nothing
+        // left to lose, so close() still resolves.
+        adapter.close().then(resolve, () => resolve());
       });
       server.closeIdleConnections();
     });
@@ -199,6 +224,8 @@ export async function startHttpsServer(
     selfSigned: options.cert === undefined,
     server,
     cache,
+    store: opened,
+    storeAdapter: adapter,
     attachment,
     close,
   };
@@ -216,10 +243,37 @@ function versionsOf(choice: TlsChoice): Pick<tls.TlsOptions, 'minVersion' | 'max
   }
 }
 
-/** The cache for a store. `memory` is the cache alone: its internal cache is the whole store. */
-function createCache(store: StoreUrl, timeout: number): SessionCache {
-  switch (store.kind) {
-    case 'memory':
-      return new SessionCache({ timeout });
-  }
+/** A store given open is used as it is; a parsed `--store` value is opened. */
+function openStore(store: StoreUrl | SessionStore): Promise<SessionStore> {
+  return 'kind' in store && typeof (store as SessionStore).get === 'function'
+    ? Promise.resolve(store as SessionStore)
+    : createStore(store as StoreUrl);
+}
+
+/**
+ * The cache in front of a store. How they combine depends on where the store keeps sessions:
+ *
+ * - `memory`: the MemoryStore *is* the cache. The engine's internal cache would hold a second copy
+ *   of every session in the same process, with the same lifetime, so it is switched off
+ *   (`noInternalStore` + `noInternalLookup`, OpenSSL's "external cache only"): one copy, bounded
+ *   by count and bytes, swept by a timer; and `serve --store memory` runs the very path that the
+ *   shared stores run. A lookup then decodes the session again: about 0.5 µs.
+ * - shared stores (SQLite, Redis): OpenSSL's model, the internal cache in front of the external
+ *   one. A TLS 1.2 session this process has already seen resumes from memory without a store
+ *   read; TLS 1.3 lookups always go to the store (its atomic take is what makes a ticket single
+ *   use across processes). The price: a session revoked or found bad in another process can still
+ *   resume here from memory until it expires, as with OpenSSL's own per-process caches.
+ */
+function cacheFor(
+  store: SessionStore,
+  timeout: number,
+): { cache: SessionCache; adapter: StoreAdapter } {
+  const adapter = storeCallbacks(store, { timeout });
+  const externalOnly = store.kind === 'memory';
+  const cache = new SessionCache({
+    timeout,
+    ...adapter.callbacks,
+    ...(externalOnly ? { noInternalStore: true, noInternalLookup: true } : {}),
+  });
+  return { cache, adapter };
 }

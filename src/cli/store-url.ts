@@ -1,65 +1,125 @@
-// `--store` takes a URL-ish string so that every store the project grows (SQLite, Redis, Redis
-// Cluster) fits one option without new flags. Only `memory` exists today; the schemes planned next
-// are recognised so that their error says "not available yet" rather than "unknown", and adding one
-// is a new union member plus a case below.
+// `--store` takes a URL-ish string so that every store (memory, SQLite, Redis, Redis Cluster) fits
+// one option without new flags. Parsing only recognises the form and splits it; opening the store
+// (createStore in src/stores/from-url.ts) checks the rest, e.g. that a file can be opened or a
+// Redis server answers. Adding a store is a new union member, a case below, and a case there.
 
-/** The embedded default: the in-process {@link SessionCache} alone, no external store. */
+/** `memory`: the embedded {@link MemoryStore}, in this process only. */
 export interface MemoryStoreUrl {
   readonly kind: 'memory';
 }
 
-/**
- * A parsed `--store` value, discriminated by `kind`. Stores planned next: `sqlite:PATH`,
- * `redis://…`, `rediss://…`, `redis+cluster://host:port,host:port`.
- */
-export type StoreUrl = MemoryStoreUrl;
+/** `sqlite:PATH`: a {@link SqliteStore} file, shared by the processes of one host. */
+export interface SqliteStoreUrl {
+  readonly kind: 'sqlite';
+  /** The database file as given (relative paths are relative to the working directory). */
+  readonly path: string;
+}
 
-/** Every store kind {@link parseStoreUrl} accepts today, for help texts and error messages. */
-export const SUPPORTED_STORES: readonly string[] = ['memory'];
+/**
+ * `redis://[user:pass@]HOST:PORT[/db]` or `rediss://…` (TLS): one Redis server. The URL is kept
+ * whole for the Redis client and checked when the store is opened. It may hold a password: never
+ * print it.
+ */
+export interface RedisStoreUrl {
+  readonly kind: 'redis';
+  /** The URL as given. A secret when it holds a password. */
+  readonly url: string;
+}
+
+/**
+ * `redis+cluster://[user:pass@]HOST:PORT,HOST:PORT,…` or `rediss+cluster://…`: a Redis Cluster,
+ * discovered from the nodes listed. Kept whole like {@link RedisStoreUrl}.
+ */
+export interface RedisClusterStoreUrl {
+  readonly kind: 'redis-cluster';
+  /** The URL as given. A secret when it holds a password. */
+  readonly url: string;
+}
+
+/** A parsed `--store` value, discriminated by `kind`. */
+export type StoreUrl = MemoryStoreUrl | SqliteStoreUrl | RedisStoreUrl | RedisClusterStoreUrl;
+
+/** The forms {@link parseStoreUrl} accepts, for help texts and error messages. */
+export const SUPPORTED_STORES: readonly string[] = [
+  'memory',
+  'sqlite:PATH',
+  'redis://HOST:PORT',
+  'rediss://HOST:PORT',
+  'redis+cluster://HOST:PORT,HOST:PORT',
+];
 
 /** Thrown by {@link parseStoreUrl}; the message is one line and never repeats credentials. */
 export class StoreUrlError extends Error {
   override readonly name = 'StoreUrlError';
 }
 
-// Schemes the project plans to support; listed so their error can say so. Matched on the scheme only.
-const PLANNED_SCHEMES: readonly string[] = ['sqlite', 'redis', 'rediss', 'redis+cluster'];
+const REDIS_SCHEMES: Readonly<Record<string, 'redis' | 'redis-cluster'>> = {
+  redis: 'redis',
+  rediss: 'redis',
+  'redis+cluster': 'redis-cluster',
+  'rediss+cluster': 'redis-cluster',
+};
 
 /**
- * Parses a `--store` value. Accepts `memory` (also written `memory:`).
+ * Parses a `--store` value: `memory` (also `memory:`), `sqlite:PATH` (also `sqlite:///abs/path`),
+ * `redis://…`, `rediss://…`, `redis+cluster://…`, `rediss+cluster://…`.
  *
- * @throws {@link StoreUrlError} for an empty, malformed or not (yet) supported value.
+ * @throws {@link StoreUrlError} for an empty, malformed or unknown value.
  * @example
  * ```ts
  * parseStoreUrl('memory'); // { kind: 'memory' }
+ * parseStoreUrl('sqlite:/var/lib/api/sessions.db'); // { kind: 'sqlite', path: '/var/lib/api/sessions.db' }
  * ```
  */
 export function parseStoreUrl(value: string): StoreUrl {
-  if (value.trim() === '') throw new StoreUrlError('empty store; use one of: memory');
+  const supported = `supported: ${SUPPORTED_STORES.join(', ')}`;
+  if (value.trim() === '') throw new StoreUrlError(`empty store; ${supported}`);
   const scheme = schemeOf(value);
   if (scheme === undefined) {
     throw new StoreUrlError(
-      `malformed store ${quote(value)}: expected a store name or SCHEME:…; supported: ${SUPPORTED_STORES.join(', ')}`,
+      `malformed store ${quote(value)}: expected a store name or SCHEME:…; ${supported}`,
     );
   }
   const rest = value.slice(scheme.length).replace(/^:/, '');
-  switch (scheme.toLowerCase()) {
+  const kind = scheme.toLowerCase();
+  switch (kind) {
     case 'memory':
       if (rest !== '') {
         throw new StoreUrlError(`the memory store takes no location, got ${quote(value)}`);
       }
       return { kind: 'memory' };
-    default:
-      if (PLANNED_SCHEMES.includes(scheme.toLowerCase())) {
-        // The scheme alone is named: the rest of a Redis URL may hold a password.
-        throw new StoreUrlError(
-          `the ${scheme.toLowerCase()} store is not available yet; supported: ${SUPPORTED_STORES.join(', ')}`,
-        );
+    case 'sqlite':
+      return { kind: 'sqlite', path: sqlitePath(rest, value) };
+    default: {
+      const redis = REDIS_SCHEMES[kind];
+      if (redis !== undefined) {
+        // Only the form is checked here; the Redis store reads the rest. The scheme alone is
+        // named in errors: the rest may hold a password.
+        if (!rest.startsWith('//') || /^\/\/(?:[^@/]*@)?(?:[/?#]|$)/.test(rest)) {
+          throw new StoreUrlError(`the ${kind} store needs ${kind}://HOST:PORT`);
+        }
+        return { kind: redis, url: value };
       }
-      throw new StoreUrlError(
-        `unknown store ${quote(scheme)}; supported: ${SUPPORTED_STORES.join(', ')}`,
-      );
+      throw new StoreUrlError(`unknown store ${quote(scheme)}; ${supported}`);
+    }
   }
+}
+
+/** `sqlite:PATH` → PATH; `sqlite:///abs` (URL style) → `/abs`. */
+function sqlitePath(rest: string, value: string): string {
+  let path = rest;
+  if (path.startsWith('//')) {
+    // sqlite://host/… has no meaning for a local file; sqlite:///abs/path is the URL spelling.
+    if (!path.startsWith('///')) {
+      throw new StoreUrlError(
+        `the sqlite store takes a file: sqlite:PATH or sqlite:///ABSOLUTE/PATH, got ${quote(value)}`,
+      );
+    }
+    path = path.slice(2);
+  }
+  if (path === '') throw new StoreUrlError('the sqlite store needs a file: sqlite:PATH');
+  if (path.includes('\u0000')) throw new StoreUrlError('the sqlite file name must not contain NUL');
+  return path;
 }
 
 /** The leading `scheme` of `scheme:rest` (or of a bare name), RFC 3986 syntax; else undefined. */

@@ -284,7 +284,8 @@ describe('serve: stopping', () => {
 
 describe('serve: invalid options', () => {
   it.each([
-    [['--store', 'sqlite:/tmp/x.db'], 'tls-session-cache: --store: '],
+    [['--store', 'sqlite:'], 'tls-session-cache: --store: '],
+    [['--store', 'sqlite:/nonexistent-dir/x.db'], 'tls-session-cache: --store: '],
     [['--store', 'redis://user:secret@localhost:6379'], 'tls-session-cache: --store: '],
     [['--store', 'nonsense'], 'tls-session-cache: --store: '],
     [['--port', 'abc'], 'tls-session-cache: --port: '],

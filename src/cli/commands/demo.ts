@@ -4,8 +4,11 @@ import tls from 'node:tls';
 import type { Command } from 'commander';
 import type { SessionCacheStats } from '../../cache/index.js';
 import type { AttachmentStats } from '../../node/index.js';
+import type { StoreAdapterStats } from '../../stores/cache-adapter.js';
 import { startHttpsServer, type RunningHttpsServer } from '../https-server.js';
 import { createProgress, type Progress } from '../progress.js';
+import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../store-url.js';
+import { openStoreOption } from './serve.js';
 
 /** Connections per protocol unless `--connections` says otherwise. */
 export const DEFAULT_DEMO_CONNECTIONS = 40;
@@ -42,14 +45,16 @@ export interface ProtocolReport {
 export interface DemoReport {
   /** The in-process server the demo talked to. */
   url: string;
-  /** The store behind the cache (the embedded default). */
-  store: 'memory';
+  /** The kind of store behind the cache: `memory` (the embedded default), `sqlite`, … */
+  store: string;
   /** One entry per protocol, TLS 1.2 first. */
   protocols: ProtocolReport[];
   /** `cache.stats()` after the run. */
   cache: SessionCacheStats;
   /** `attachment.stats()` after the run. */
   attachment: AttachmentStats;
+  /** The store adapter's counters after the run: writes, reads, errors. */
+  storeAdapter: StoreAdapterStats;
   /** Wall time of the whole run, server start to close, ms. */
   elapsedMs: number;
 }
@@ -63,10 +68,16 @@ export interface DemoOptions {
   connections?: number;
   /** Where progress goes; none when absent. */
   progress?: Progress;
+  /**
+   * The store behind the cache.
+   * @default { kind: 'memory' }
+   */
+  store?: StoreUrl;
 }
 
 /**
- * Starts the HTTPS server in-process on a free port with an in-memory {@link SessionCache}, makes
+ * Starts the HTTPS server in-process on a free port with a session cache on `options.store` (the
+ * embedded MemoryStore by default), makes
  * `connections` HTTPS requests per protocol with Node's https client — every fourth one a full
  * handshake, the others offering a session from an earlier connection (TLS 1.3: a ticket, each used
  * once) — and measures each handshake on the client, from TCP connect to `secureConnect`.
@@ -76,7 +87,8 @@ export interface DemoOptions {
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const connections = options.connections ?? DEFAULT_DEMO_CONNECTIONS;
   const began = performance.now();
-  const running = await startHttpsServer({ host: '127.0.0.1', port: 0, tls: 'both' });
+  const store = await openStoreOption(options.store ?? { kind: 'memory' });
+  const running = await startHttpsServer({ host: '127.0.0.1', port: 0, tls: 'both', store });
   try {
     const protocols: ProtocolReport[] = [];
     for (const protocol of ['TLSv1.2', 'TLSv1.3'] as const) {
@@ -96,10 +108,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     }
     return {
       url: running.url,
-      store: 'memory',
+      store: running.store.kind,
       protocols,
       cache: running.cache.stats(),
       attachment: running.attachment.stats(),
+      storeAdapter: running.storeAdapter.stats(),
       elapsedMs: round(performance.now() - began, 1),
     };
   } finally {
@@ -248,8 +261,9 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description(
-      'show resumption at work: full and resumed HTTPS connections over TLS 1.2 and 1.3 to an in-process server with an in-memory session cache, timed',
+      'show resumption at work: full and resumed HTTPS connections over TLS 1.2 and 1.3 to an in-process server with a session cache (in memory by default), timed',
     )
+    .option('--store <store>', `where sessions live: ${SUPPORTED_STORES.join(', ')}`, 'memory')
     .option(
       '--connections <n>',
       'connections per protocol (every 4th a forced full handshake)',
@@ -265,16 +279,23 @@ Progress goes to stderr, the results to stdout.
 
 Examples:
   $ tls-session-cache demo
-  $ tls-session-cache demo --json --connections 100`,
+  $ tls-session-cache demo --json --connections 100
+  $ tls-session-cache demo --store sqlite:/tmp/sessions.db`,
     )
-    .action(async (raw: { connections: string; json?: boolean }) => {
+    .action(async (raw: { connections: string; json?: boolean; store: string }) => {
+      let store: StoreUrl;
+      try {
+        store = parseStoreUrl(raw.store);
+      } catch (error) {
+        throw new Error(`--store: ${(error as Error).message}`);
+      }
       const connections = /^\d{1,6}$/.test(raw.connections) ? Number(raw.connections) : Number.NaN;
       if (!(connections >= FULL_EVERY && connections <= 100_000)) {
         throw new Error(
           `--connections: must be a whole number from ${FULL_EVERY} to 100000, got ${JSON.stringify(raw.connections)}`,
         );
       }
-      const report = await runDemo({ connections, progress: createProgress('demo') });
+      const report = await runDemo({ connections, store, progress: createProgress('demo') });
       process.stdout.write(
         raw.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatDemoReport(report),
       );
@@ -289,7 +310,7 @@ Examples:
 export function formatDemoReport(report: DemoReport): string {
   const lines: string[] = [];
   lines.push(
-    `tls-session-cache demo: ${report.url}, in-memory SessionCache, ECDSA P-256 certificate`,
+    `tls-session-cache demo: ${report.url}, ${report.store} store, ECDSA P-256 certificate`,
   );
   lines.push('');
   const header = [
@@ -324,6 +345,9 @@ export function formatDemoReport(report: DemoReport): string {
   lines.push('');
   lines.push('attachment.stats()');
   lines.push(...grid(report.attachment as unknown as Record<string, number>));
+  lines.push('');
+  lines.push('store adapter stats()');
+  lines.push(...grid(report.storeAdapter as unknown as Record<string, number>));
   lines.push('');
   lines.push(`done in ${(report.elapsedMs / 1000).toFixed(2)} s`);
   return `${lines.join('\n')}\n`;

@@ -11,7 +11,9 @@ import {
   type RunningHttpsServer,
   type TlsChoice,
 } from '../https-server.js';
-import { SUPPORTED_STORES, parseStoreUrl } from '../store-url.js';
+import { createStore } from '../../stores/from-url.js';
+import type { SessionStore } from '../../stores/store.js';
+import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../store-url.js';
 
 /** The port `serve` listens on unless told otherwise. */
 export const DEFAULT_SERVE_PORT = 8443;
@@ -91,14 +93,17 @@ Prints one line, "listening on https://HOST:PORT", when ready; SIGTERM or SIGINT
 
 Examples:
   $ tls-session-cache serve --port 0 --tls 1.3
+  $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --session-id-context my-api
   $ openssl s_client -connect 127.0.0.1:8443 -sess_out s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n'
   $ openssl s_client -connect 127.0.0.1:8443 -sess_in s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n' | grep Reused`,
     )
     .action(async (raw: RawServeOptions) => {
       const options = parseServeOptions(raw);
+      const store = await openStoreOption(options.store as StoreUrl);
       let running: RunningHttpsServer;
       try {
-        running = await startHttpsServer(options);
+        // The server owns the store from here on, and closes it if it cannot start.
+        running = await startHttpsServer({ ...options, store });
       } catch (error) {
         // listen errors (EADDRINUSE, a host that does not resolve) and unusable certificates.
         const message = error instanceof Error ? error.message : String(error);
@@ -124,6 +129,19 @@ Examples:
       process.on('SIGINT', stop);
       process.stdout.write(`listening on ${running.url}\n`);
     });
+}
+
+/**
+ * Opens the `--store` store; its failures (a missing optional dependency, a file that cannot be
+ * opened, a newer schema) become one line starting with `--store:`.
+ */
+export async function openStoreOption(url: StoreUrl): Promise<SessionStore> {
+  try {
+    return await createStore(url);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`--store: ${message.split('\n')[0] ?? ''}`);
+  }
 }
 
 function wholeNumber(name: string, value: string, min: number, max: number): number {

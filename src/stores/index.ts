@@ -1,0 +1,43 @@
+// The stores' public surface, for src/index.ts to re-export (`export * from './stores/index.js'`).
+// The Redis store adds its own line here.
+export type { ListOptions, MaybePromise, SessionStore, StoreStats, StoredEntry } from './store.js';
+export {
+  MemoryStore,
+  DEFAULT_MEMORY_MAX_BYTES,
+  DEFAULT_MEMORY_MAX_ENTRIES,
+  DEFAULT_MAX_VALUE_BYTES,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  type MemoryStoreOptions,
+} from './memory-store.js';
+export {
+  SqliteStore,
+  DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+  DEFAULT_SQLITE_MAX_ENTRIES,
+  SQLITE_APPLICATION_ID,
+  SQLITE_SCHEMA_VERSION,
+  type SqliteStoreOptions,
+} from './sqlite-store.js';
+export {
+  storeCallbacks,
+  DEFAULT_MAX_IN_FLIGHT_WRITES,
+  type StoreAdapter,
+  type StoreAdapterStats,
+  type StoreCallbacks,
+  type StoreCallbacksOptions,
+  type StoreOperation,
+} from './cache-adapter.js';
+export {
+  encodeStoredSession,
+  decodeStoredSession,
+  StoredSessionError,
+  MAX_STORED_SESSION_BYTES,
+  STORED_SESSION_VERSION,
+  type StoredSessionCodec,
+  type StoredSessionContext,
+  type StoredSessionErrorCode,
+  type StoredSessionOptions,
+} from './record.js';
+export { createStore } from './from-url.js';
+export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from './validate.js';
+export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
+export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';

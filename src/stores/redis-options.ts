@@ -1,0 +1,450 @@
+// Options of RedisStore: what a user may pass, how a URL is read, and the checks that turn a bad
+// option into a TypeError/RangeError naming it. Nothing here loads the Redis client, so bad options
+// fail the same way whether or not the optional dependency is installed, and a password never
+// reaches an error message (only host names and option names do).
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { DEFAULT_MAX_VALUE_BYTES } from './memory-store.js';
+
+/** Where a Redis Cluster node listens: `{ host, port }` or `"host:port"` (`"[v6]:port"`). */
+export type RedisNodeAddress = { readonly host: string; readonly port: number } | string;
+
+/** Options of {@link RedisStore.create}. Give `url`, or `host`/`port`, or `nodes` (cluster). */
+export interface RedisStoreOptions {
+  /**
+   * Where Redis is, as a URL: `redis://[user:pass@]host[:port][/db]`, `rediss://…` (TLS), or for a
+   * Redis Cluster `redis+cluster://[user:pass@]host:port,host:port,…` (`rediss+cluster://` with
+   * TLS), listing one or more nodes to discover the cluster from. User and password are
+   * percent-decoded. Options given separately (`username`, `password`, `tls`, …) override the
+   * URL's. Mutually exclusive with `host`, `port`, `db` and `nodes`.
+   */
+  url?: string;
+  /**
+   * Host name or address of a single Redis server.
+   * @default '127.0.0.1'
+   */
+  host?: string;
+  /**
+   * Port of a single Redis server.
+   * @default 6379
+   */
+  port?: number;
+  /**
+   * Database index (`SELECT`); must be 0 with a cluster, which has only database 0.
+   * @default 0
+   */
+  db?: number;
+  /**
+   * Redis Cluster: the nodes to discover the cluster from (any subset of its masters and
+   * replicas). Given, the store talks to a cluster; mutually exclusive with `host`/`port`.
+   */
+  nodes?: readonly RedisNodeAddress[];
+  /**
+   * ACL user name (`AUTH username password`, Redis ≥ 6); without it, the `default` user.
+   * @default undefined
+   */
+  username?: string;
+  /**
+   * Password (`AUTH`). Never written to errors or logs.
+   * @default undefined
+   */
+  password?: string;
+  /**
+   * TLS to Redis: `true` for Node's defaults (certificate checked against the system CAs and the
+   * host name), or options passed to `tls.connect` (`ca`, `cert`, `key`, `servername`,
+   * `rejectUnauthorized`, …). A `rediss://` URL implies `true`.
+   * @default false
+   */
+  tls?: boolean | TlsConnectionOptions;
+  /**
+   * Prepended to every key, so that several applications (or several deployments) can share one
+   * Redis. Keys are `keyPrefix ‖ NUL ‖ namespace ‖ NUL ‖ id`, sent as bytes; thanks to the NUL a
+   * prefix never sees the keys of a longer one (`app` and `app-a:`). With a cluster, a prefix
+   * containing a `{hash tag}` would put every session in one slot: do not use braces.
+   * @default 'tls-session-cache:'
+   */
+  keyPrefix?: string;
+  /**
+   * How long one command may take before it fails (rejects with a timeout), in milliseconds. The
+   * session cache already gives up on a lookup after its own `lookupDeadlineMs` (default 50 ms);
+   * this bound is for everything else — writes, deletes, and lookups the cache stopped waiting
+   * for — so that a slow or paused Redis never accumulates pending work. Keep it above the
+   * Redis's worst normal latency.
+   * @default 250
+   */
+  commandTimeoutMs?: number;
+  /**
+   * How long to wait for a connection (TCP, TLS and `AUTH`) before trying again, in
+   * milliseconds; also bounds how long {@link RedisStore.create} waits (three times as long for a
+   * cluster: discovery, then a connection to every master).
+   * @default 1000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Longest pause between reconnection attempts, in milliseconds: after Redis comes back, the
+   * store is usable again within about this time. Attempts start 50 ms apart and slow down to it.
+   * @default 500
+   */
+  maxReconnectDelayMs?: number;
+  /**
+   * Most commands in flight at once; beyond it a command fails at once instead of queueing. With
+   * a paused Redis, commands pile up for `commandTimeoutMs` (or, in a cluster, while the client
+   * redirects); this is the hard bound on that pile.
+   * @default 10000
+   */
+  maxPendingCommands?: number;
+  /**
+   * The largest value `set` accepts, in bytes; a larger one is not stored (`set` answers
+   * `false`) and costs no round trip. The default fits every session the Node wiring can make.
+   * @default 68608 (67 KiB, as the other stores)
+   */
+  maxValueBytes?: number;
+  /**
+   * Wait in {@link RedisStore.create} until Redis answers (rejecting with the reason — refused,
+   * wrong password, timeout — if it does not within `connectTimeoutMs`). With `false` the store is
+   * returned at once and keeps connecting in the background: until it is connected every command
+   * fails fast (lookups are misses, writes are dropped), so a service can start while Redis is
+   * down.
+   * @default true
+   */
+  waitForConnection?: boolean;
+  /**
+   * The clock, in ms since the epoch, against which `expiresAtMs` is read: a value is never
+   * returned at or after its deadline by this clock, and the deadline Redis gets is shifted by the
+   * difference to `Date.now()`. Inject one in tests.
+   * @default Date.now
+   */
+  clock?: () => number;
+  /**
+   * Called with connection-level errors (refused, reset, authentication failed, timeouts), which
+   * the store otherwise swallows: operations still fail, and the cache counts those failures. The
+   * error never contains the password.
+   * @default undefined
+   */
+  onError?: (error: Error) => void;
+  /**
+   * More ioredis options (`RedisOptions`, or `ClusterOptions` with `nodes`), merged under the
+   * store's own. The store's fail-fast settings (`enableOfflineQueue: false`,
+   * `maxRetriesPerRequest`, timeouts, reconnect strategy, `lazyConnect`) always win.
+   * @default {}
+   */
+  clientOptions?: Readonly<Record<string, unknown>>;
+}
+
+/** Defaults of {@link RedisStoreOptions} (the numbers are the `@default`s documented there). */
+export const REDIS_STORE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 6379,
+  keyPrefix: 'tls-session-cache:',
+  commandTimeoutMs: 250,
+  connectTimeoutMs: 1000,
+  maxReconnectDelayMs: 500,
+  maxPendingCommands: 10_000,
+  maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
+} as const;
+
+/**
+ * {@link RedisStoreOptions} checked, with the URL read and the defaults filled in: what the store
+ * uses. Each field means what the option of the same name means.
+ * @internal
+ */
+export interface ResolvedRedisOptions {
+  /** The one server's host (ignored with `nodes`). */
+  readonly host: string;
+  /** The one server's port (ignored with `nodes`). */
+  readonly port: number;
+  /** The database index; 0 with a cluster. */
+  readonly db: number;
+  /** The cluster's seed nodes, or `undefined` for one server. */
+  readonly nodes: readonly { host: string; port: number }[] | undefined;
+  /** ACL user name. */
+  readonly username: string | undefined;
+  /** Password. A secret. */
+  readonly password: string | undefined;
+  /** `tls.connect` options, or `undefined` for plain TCP. */
+  readonly tls: TlsConnectionOptions | undefined;
+  /** The key prefix as bytes (no NUL). */
+  readonly keyPrefix: Buffer;
+  /** See {@link RedisStoreOptions.commandTimeoutMs}. */
+  readonly commandTimeoutMs: number;
+  /** See {@link RedisStoreOptions.connectTimeoutMs}. */
+  readonly connectTimeoutMs: number;
+  /** See {@link RedisStoreOptions.maxReconnectDelayMs}. */
+  readonly maxReconnectDelayMs: number;
+  /** See {@link RedisStoreOptions.maxPendingCommands}. */
+  readonly maxPendingCommands: number;
+  /** See {@link RedisStoreOptions.maxValueBytes}. */
+  readonly maxValueBytes: number;
+  /** See {@link RedisStoreOptions.waitForConnection}. */
+  readonly waitForConnection: boolean;
+  /** See {@link RedisStoreOptions.clock}. */
+  readonly clock: () => number;
+  /** See {@link RedisStoreOptions.onError}. */
+  readonly onError: ((error: Error) => void) | undefined;
+  /** See {@link RedisStoreOptions.clientOptions}. */
+  readonly clientOptions: Readonly<Record<string, unknown>>;
+}
+
+/** What a Redis URL says; see {@link parseRedisUrl}. */
+export interface ParsedRedisUrl {
+  /** `rediss://` or `rediss+cluster://`. */
+  readonly tls: boolean;
+  /** One address for `redis://`/`rediss://`; one or more for the cluster forms. */
+  readonly nodes: readonly { host: string; port: number }[];
+  /** `redis+cluster://` or `rediss+cluster://`. */
+  readonly cluster: boolean;
+  /** The user name, percent-decoded; `undefined` when none (the `default` user). */
+  readonly username: string | undefined;
+  /** The password, percent-decoded. A secret. */
+  readonly password: string | undefined;
+  /** The database of the path (`/3`), or `undefined` when none. */
+  readonly db: number | undefined;
+}
+
+const SCHEMES: Readonly<Record<string, { tls: boolean; cluster: boolean }>> = {
+  redis: { tls: false, cluster: false },
+  rediss: { tls: true, cluster: false },
+  'redis+cluster': { tls: false, cluster: true },
+  'rediss+cluster': { tls: true, cluster: true },
+};
+
+/**
+ * Parses `redis://[user:pass@]host[:port][/db]`, `rediss://…`, and
+ * `redis+cluster://[user:pass@]host:port,host:port,…` (`rediss+cluster://…`). Errors name the
+ * problem and never repeat the user info.
+ * @throws TypeError for a URL that is not one of those forms
+ */
+export function parseRedisUrl(url: string): ParsedRedisUrl {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(url);
+  const scheme = match?.[1]?.toLowerCase();
+  const form = scheme === undefined ? undefined : SCHEMES[scheme];
+  if (match === null || form === undefined) {
+    throw new TypeError(
+      'url must start with redis://, rediss://, redis+cluster:// or rediss+cluster://',
+    );
+  }
+  let rest = match[2] ?? '';
+  // User info ends at the last "@" (a password may contain "@" only percent-encoded, but be kind).
+  let username: string | undefined;
+  let password: string | undefined;
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    const info = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    const colon = info.indexOf(':');
+    const user = decode(colon >= 0 ? info.slice(0, colon) : info, 'user name');
+    username = user === '' ? undefined : user;
+    // `redis://:pass@host` and `redis://pass@host`? Only the first is a password (RFC 3986): a
+    // lone name is a user name, as Redis URLs elsewhere read it.
+    password = colon >= 0 ? decode(info.slice(colon + 1), 'password') : undefined;
+  }
+  let db: number | undefined;
+  const slash = rest.indexOf('/');
+  if (slash >= 0) {
+    const path = rest.slice(slash + 1);
+    rest = rest.slice(0, slash);
+    if (path !== '') {
+      if (!/^\d{1,5}$/.test(path)) throw new TypeError('url: the database must be a number');
+      db = Number(path);
+    }
+  }
+  if (/[?#]/.test(rest)) throw new TypeError('url: query and fragment are not supported');
+  const hosts = rest.split(',');
+  if (!form.cluster && hosts.length !== 1) {
+    throw new TypeError('url: several hosts need redis+cluster://');
+  }
+  if (form.cluster && db !== undefined && db !== 0) {
+    throw new RangeError('url: a Redis Cluster has only database 0');
+  }
+  return {
+    tls: form.tls,
+    cluster: form.cluster,
+    nodes: hosts.map((host) => parseAddress(host, 'url')),
+    username,
+    password,
+    db,
+  };
+}
+
+function decode(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new TypeError(`url: the ${what} is not valid percent-encoding`);
+  }
+}
+
+/** `host`, `host:port`, `[v6]`, `[v6]:port` → `{ host, port }` (port 6379 by default). */
+function parseAddress(text: string, option: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]/\s@,]+))(?::(\d{1,5}))?$/.exec(text);
+  if (match === null) throw new TypeError(`${option}: ${quoteHost(text)} is not host:port`);
+  const host = match[1] ?? match[2] ?? '';
+  const port = match[3] === undefined ? REDIS_STORE_DEFAULTS.port : Number(match[3]);
+  if (port < 1 || port > 65535) throw new RangeError(`${option}: port ${port} is out of range`);
+  return { host, port };
+}
+
+/** A host part for an error message: bounded and JSON-quoted (it never holds user info). */
+function quoteHost(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+}
+
+/** Checks and defaults {@link RedisStoreOptions}; throws TypeError/RangeError naming the option. */
+export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('RedisStore options must be an object');
+  }
+  let host: string = REDIS_STORE_DEFAULTS.host;
+  let port: number = REDIS_STORE_DEFAULTS.port;
+  let db = 0;
+  let nodes: { host: string; port: number }[] | undefined;
+  let username: string | undefined;
+  let password: string | undefined;
+  let tls: TlsConnectionOptions | undefined;
+
+  if (options.url !== undefined) {
+    if (typeof options.url !== 'string') throw new TypeError('url must be a string');
+    for (const name of ['host', 'port', 'db', 'nodes'] as const) {
+      if (options[name] !== undefined) throw new TypeError(`give url or ${name}, not both`);
+    }
+    const parsed = parseRedisUrl(options.url);
+    if (parsed.cluster) nodes = [...parsed.nodes];
+    else {
+      const only = parsed.nodes[0];
+      if (only !== undefined) ({ host, port } = only);
+    }
+    db = parsed.db ?? 0;
+    username = parsed.username;
+    password = parsed.password;
+    if (parsed.tls) tls = {};
+  }
+  if (options.nodes !== undefined) {
+    if (options.host !== undefined || options.port !== undefined) {
+      throw new TypeError('give nodes (a cluster) or host/port (one server), not both');
+    }
+    if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
+      throw new TypeError('nodes must be a non-empty array of "host:port" or { host, port }');
+    }
+    nodes = options.nodes.map((node: unknown, i) => {
+      if (typeof node === 'string') return parseAddress(node, `nodes[${i}]`);
+      if (node !== null && typeof node === 'object') {
+        const { host: h, port: p } = node as { host?: unknown; port?: unknown };
+        return { host: checkHost(`nodes[${i}].host`, h), port: checkPort(`nodes[${i}].port`, p) };
+      }
+      throw new TypeError(`nodes[${i}] must be "host:port" or { host, port }`);
+    });
+  }
+  if (options.host !== undefined) host = checkHost('host', options.host);
+  if (options.port !== undefined) port = checkPort('port', options.port);
+  if (options.db !== undefined) db = checkInt('db', options.db, 0, 65_535);
+  if (nodes !== undefined && db !== 0) throw new RangeError('db must be 0 with a Redis Cluster');
+  if (options.username !== undefined) username = checkString('username', options.username);
+  if (options.password !== undefined) {
+    // Never describe the value: it is a secret.
+    if (typeof options.password !== 'string') throw new TypeError('password must be a string');
+    password = options.password;
+  }
+  if (options.tls !== undefined) {
+    if (options.tls === false) tls = undefined;
+    else if (options.tls === true) tls = {};
+    else if (options.tls !== null && typeof options.tls === 'object') tls = { ...options.tls };
+    else throw new TypeError('tls must be a boolean or tls.connect options');
+  }
+  const keyPrefix = options.keyPrefix ?? REDIS_STORE_DEFAULTS.keyPrefix;
+  if (typeof keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
+  const prefixBytes = Buffer.from(keyPrefix, 'utf8');
+  if (prefixBytes.length > 1024) throw new RangeError('keyPrefix must be at most 1024 bytes');
+  if (prefixBytes.includes(0)) throw new RangeError('keyPrefix must not contain NUL');
+
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== 'function') throw new TypeError('clock must be a function');
+  const onError = options.onError;
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw new TypeError('onError must be a function');
+  }
+  const waitForConnection = options.waitForConnection ?? true;
+  if (typeof waitForConnection !== 'boolean') {
+    throw new TypeError('waitForConnection must be a boolean');
+  }
+  const clientOptions = options.clientOptions ?? {};
+  if (clientOptions === null || typeof clientOptions !== 'object' || Array.isArray(clientOptions)) {
+    throw new TypeError('clientOptions must be an object');
+  }
+  // ioredis's own key prefix would apply to commands but not to SCAN patterns: `list`, `clear` and
+  // `stats` would then see nothing. The store has its own.
+  const nested = (clientOptions as { redisOptions?: { keyPrefix?: unknown } }).redisOptions;
+  if ('keyPrefix' in clientOptions || (nested !== undefined && 'keyPrefix' in nested)) {
+    throw new TypeError('use the keyPrefix option, not clientOptions.keyPrefix');
+  }
+  return {
+    host,
+    port,
+    db,
+    nodes,
+    username,
+    password,
+    tls,
+    keyPrefix: prefixBytes,
+    commandTimeoutMs: checkInt(
+      'commandTimeoutMs',
+      options.commandTimeoutMs ?? REDIS_STORE_DEFAULTS.commandTimeoutMs,
+      1,
+      600_000,
+    ),
+    connectTimeoutMs: checkInt(
+      'connectTimeoutMs',
+      options.connectTimeoutMs ?? REDIS_STORE_DEFAULTS.connectTimeoutMs,
+      1,
+      600_000,
+    ),
+    maxReconnectDelayMs: checkInt(
+      'maxReconnectDelayMs',
+      options.maxReconnectDelayMs ?? REDIS_STORE_DEFAULTS.maxReconnectDelayMs,
+      1,
+      600_000,
+    ),
+    maxPendingCommands: checkInt(
+      'maxPendingCommands',
+      options.maxPendingCommands ?? REDIS_STORE_DEFAULTS.maxPendingCommands,
+      1,
+      10_000_000,
+    ),
+    maxValueBytes: checkInt(
+      'maxValueBytes',
+      options.maxValueBytes ?? REDIS_STORE_DEFAULTS.maxValueBytes,
+      1,
+      // Redis's own limit is 512 MiB per string; sessions are a few KiB.
+      64 * 1024 * 1024,
+    ),
+    waitForConnection,
+    clock,
+    onError,
+    clientOptions,
+  };
+}
+
+function checkInt(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function checkPort(name: string, value: unknown): number {
+  return checkInt(name, value, 1, 65_535);
+}
+
+function checkString(name: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
+  return value;
+}
+
+function checkHost(name: string, value: unknown): string {
+  const host = checkString(name, value);
+  if (host === '' || /[\s/@,]/.test(host)) {
+    throw new RangeError(`${name} must be a host name or address, got ${quoteHost(host)}`);
+  }
+  return host;
+}

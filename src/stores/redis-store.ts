@@ -1,0 +1,623 @@
+// RedisStore: the session store in Redis (one server, or a Redis Cluster), shared by every process
+// and host of a service.
+//
+// Every operation is one command on one key — SET … PXAT, GET, GETDEL, DEL — so none needs
+// multi-key atomicity and a cluster needs no hash tags: `take` is atomic because GETDEL is. Listing
+// SCANs (never KEYS) every master.
+//
+// Failure is the normal case to design for (issue 5: fail open, bounded): a store error becomes a
+// miss or a dropped write in the cache, so the store's job is to fail *fast* and never hold work.
+// Hence: no offline queue (a command while disconnected fails at once), no retries of a command
+// after a reconnect, a deadline on every command, a hard cap on commands in flight, a socket that
+// stays silent while commands wait is declared dead and reconnected, and reconnection attempts at
+// most `maxReconnectDelayMs` apart so that the store is back soon after Redis is.
+import type { Cluster, Redis } from 'ioredis';
+import { checkListOptions, matchesList } from './list-options.js';
+import type { ListOptions, SessionStore, StoredEntry, StoreStats } from './store.js';
+import {
+  RedisKeyCodec,
+  VALUE_HEADER_BYTES,
+  decodeDeadline,
+  decodeLiveValue,
+  encodeValue,
+  valueOf,
+} from './redis-keys.js';
+import {
+  resolveRedisOptions,
+  type RedisStoreOptions,
+  type ResolvedRedisOptions,
+} from './redis-options.js';
+import { checkBytes, checkDeadline, checkId, checkNamespace, isStorableId } from './validate.js';
+
+export {
+  parseRedisUrl,
+  REDIS_STORE_DEFAULTS,
+  type ParsedRedisUrl,
+  type RedisNodeAddress,
+  type RedisStoreOptions,
+} from './redis-options.js';
+
+/**
+ * Why a {@link RedisStore} operation failed:
+ * - `closed`: the store was closed;
+ * - `unavailable`: not connected to Redis right now (refused, down, reconnecting);
+ * - `timeout`: no answer within `commandTimeoutMs`;
+ * - `overloaded`: `maxPendingCommands` commands were already in flight;
+ * - `unsupported`: the server lacks a command the store needs (Redis < 6.2);
+ * - `command`: Redis answered with an error (e.g. `NOAUTH`, `OOM`, `MOVED` storms).
+ */
+export type RedisStoreErrorReason =
+  'closed' | 'unavailable' | 'timeout' | 'overloaded' | 'unsupported' | 'command';
+
+/** The error of a failed {@link RedisStore} operation. Its message never holds the password. */
+export class RedisStoreError extends Error {
+  override readonly name = 'RedisStoreError';
+  /** What went wrong; see {@link RedisStoreErrorReason}. */
+  readonly reason: RedisStoreErrorReason;
+
+  /** @internal */
+  constructor(reason: RedisStoreErrorReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** Keys per SCAN page and per pipeline in `list`, `clear` and `stats`. */
+const SCAN_COUNT = 500;
+
+/** The two classes used from ioredis (loaded lazily). */
+interface IoredisModule {
+  readonly Redis: typeof Redis;
+  readonly Cluster: typeof Cluster;
+}
+type Client = Redis | Cluster;
+
+/**
+ * Loads the optional ioredis dependency on first use, so that users of the other stores never
+ * need it installed.
+ */
+async function loadIoredis(): Promise<IoredisModule> {
+  try {
+    const ioredis = await import('ioredis');
+    return { Redis: ioredis.Redis, Cluster: ioredis.Cluster };
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new Error('RedisStore needs the optional dependency ioredis: npm install ioredis');
+    }
+    throw error;
+  }
+}
+
+/**
+ * A {@link SessionStore} in Redis ≥ 6.2 (or a Redis-compatible server with `SET … PXAT` and
+ * `GETDEL`, e.g. Valkey), one server or a Redis Cluster. Create it with {@link RedisStore.create}.
+ *
+ * Each session is one Redis string, key `keyPrefix ‖ NUL ‖ namespace ‖ NUL ‖ id` (bytes), value a
+ * 9-byte header (format, deadline) and the stored bytes; Redis expires it at its deadline.
+ * `set` is `SET … PXAT`, `get` is `GET`, `take` is `GETDEL` (atomic across every process and
+ * host), `delete` is `DEL`; `list`, `clear` and `stats` SCAN every master and cost O(entries).
+ *
+ * A down, unreachable or paused Redis makes operations fail fast (at once while disconnected,
+ * within `commandTimeoutMs` otherwise) and never queues them: the cache turns the failures into
+ * full handshakes and dropped writes.
+ *
+ * @example
+ * ```ts
+ * const store = await RedisStore.create({ url: 'redis://:secret@10.0.0.5:6379/0' });
+ * const cluster = await RedisStore.create({ url: 'redis+cluster://10.0.0.5:7000,10.0.0.6:7000' });
+ * ```
+ */
+export class RedisStore implements SessionStore {
+  /** `"redis"`. */
+  readonly kind = 'redis';
+  /** See {@link RedisStoreOptions.maxValueBytes}. */
+  readonly maxValueBytes: number;
+  /** Whether the store talks to a Redis Cluster. */
+  readonly cluster: boolean;
+
+  readonly #options: ResolvedRedisOptions;
+  readonly #client: Client;
+  readonly #keys: RedisKeyCodec;
+  readonly #clock: () => number;
+  #pending = 0;
+  #closing: Promise<void> | undefined;
+  /** The last connection-level error, for the message of `unavailable` errors. */
+  #lastError: Error | undefined;
+  /** The last error of one cluster node (ECONNREFUSED, WRONGPASS, …). */
+  #lastNodeError: Error | undefined;
+
+  private constructor(options: ResolvedRedisOptions, ioredis: IoredisModule) {
+    this.#options = options;
+    this.maxValueBytes = options.maxValueBytes;
+    this.cluster = options.nodes !== undefined;
+    this.#keys = new RedisKeyCodec(options.keyPrefix);
+    this.#clock = options.clock;
+    this.#client = this.cluster ? newCluster(options, ioredis) : newRedis(options, ioredis);
+    // Without a listener ioredis prints every connection error to the console.
+    const onError = (error: Error, node?: unknown): void => {
+      const safe = this.#scrub(error);
+      // A cluster's own errors are generic ("Failed to refresh slots cache."); the nodes' say why.
+      if (node !== undefined) this.#lastNodeError = safe;
+      else this.#lastError = safe;
+      if (this.#options.onError !== undefined) {
+        try {
+          this.#options.onError(safe);
+        } catch {
+          // a throwing error hook must not take the client's event loop down
+        }
+      }
+    };
+    this.#client.on('error', onError);
+    if (this.cluster) this.#client.on('node error', onError);
+  }
+
+  /**
+   * Creates a store and (with `waitForConnection`, the default) waits until Redis answers.
+   * @throws TypeError/RangeError naming a bad option (before any connection is tried)
+   * @throws Error naming the fix when the optional dependency ioredis is not installed
+   * @throws {@link RedisStoreError} (`unavailable`) when Redis does not answer within
+   * `connectTimeoutMs` (3 × for a cluster), refuses the connection or rejects the credentials
+   */
+  static async create(options: RedisStoreOptions = {}): Promise<RedisStore> {
+    const resolved = resolveRedisOptions(options);
+    const store = new RedisStore(resolved, await loadIoredis());
+    if (!resolved.waitForConnection) {
+      // Connection failures surface as `error` events and failed operations; retries go on.
+      store.#client.connect().catch(() => undefined);
+      return store;
+    }
+    try {
+      await store.#connect();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /**
+   * Connects, bounded by `connectTimeoutMs` (ioredis bounds only the TCP part of it); a cluster gets
+   * three times that, for discovery and then a connection to every master.
+   */
+  async #connect(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      const ms = this.#options.connectTimeoutMs * (this.cluster ? 3 : 1);
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    try {
+      await Promise.race([this.#connectAll(), timeout]);
+    } catch (error) {
+      // ioredis rejects connect() with "Connection is closed."; the error event said why.
+      const causes = [this.#lastError ?? this.#scrub(error), this.#lastNodeError]
+        .filter((cause) => cause !== undefined)
+        .map((cause) => cause.message.replace(/\.$/, ''));
+      throw new RedisStoreError(
+        'unavailable',
+        `RedisStore could not connect to ${this.#where()}: ${[...new Set(causes)].join('; ')}`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Connects; for a cluster, also opens the connection to every master (a PING each), so that the
+   * first commands after `create` do not each wait for one and time out.
+   */
+  async #connectAll(): Promise<void> {
+    await this.#client.connect();
+    if (this.#options.nodes !== undefined) {
+      await Promise.all((this.#client as Cluster).nodes('master').map((node) => node.ping()));
+    }
+  }
+
+  /** Whether the store is connected now (operations would be sent rather than fail at once). */
+  get connected(): boolean {
+    return this.#closing === undefined && this.#client.status === 'ready';
+  }
+
+  /** Commands sent and not yet answered (bounded by `maxPendingCommands`). */
+  get pendingCommands(): number {
+    return this.#pending;
+  }
+
+  /**
+   * Stores `value` until `expiresAtMs` with `SET key header‖value PXAT deadline`. An oversize value
+   * or a deadline already past returns `false` without a round trip.
+   * @throws TypeError/RangeError for a malformed namespace, id, value or deadline
+   * @throws {@link RedisStoreError} when Redis cannot be reached or fails
+   */
+  async set(
+    namespace: string,
+    id: Uint8Array,
+    value: Uint8Array,
+    expiresAtMs: number,
+  ): Promise<boolean> {
+    checkNamespace(namespace);
+    checkId(id);
+    checkBytes('value', value);
+    checkDeadline(expiresAtMs);
+    this.#checkOpen();
+    // Refused before any round trip: a refused set leaves what was there.
+    const now = this.#clock();
+    if (value.byteLength > this.maxValueBytes || expiresAtMs <= now) return false;
+    // Whole milliseconds, rounded down: an entry may go a fraction early, never late.
+    const deadline = Math.floor(expiresAtMs);
+    if (deadline <= now) return false;
+    const key = this.#keys.key(namespace, id);
+    const raw = encodeValue(value, deadline);
+    // Redis deletes a key once its clock is *past* the PXAT time, so `deadline - 1` makes it go at
+    // the deadline. With an injected clock, the deadline is moved onto the real clock Redis uses.
+    const skew = this.#clock === Date.now ? 0 : Date.now() - now;
+    const pxat = Math.max(1, deadline - 1 + skew);
+    const reply = await this.#run('SET', () => this.#client.set(key, raw, 'PXAT', pxat));
+    return reply === 'OK';
+  }
+
+  /**
+   * The live value (`GET`), or `undefined`. An id that no store could hold (empty, longer than 32
+   * bytes) is a miss without a round trip: ids come from the network.
+   * @throws TypeError/RangeError for a namespace that is not a string without NUL
+   * @throws {@link RedisStoreError} when Redis cannot be reached or fails
+   */
+  async get(namespace: string, id: Uint8Array): Promise<Uint8Array | undefined> {
+    if (!this.#storable(namespace, id)) return undefined;
+    const key = this.#keys.key(namespace, id);
+    const raw = await this.#run('GET', () => this.#client.getBuffer(key));
+    return decodeLiveValue(raw, this.#clock());
+  }
+
+  /**
+   * Atomically gets and deletes the live value (`GETDEL`): of any number of concurrent `take`s of
+   * one id, from any process or host, at most one receives it.
+   * @throws {@link RedisStoreError} when Redis cannot be reached or fails
+   */
+  async take(namespace: string, id: Uint8Array): Promise<Uint8Array | undefined> {
+    if (!this.#storable(namespace, id)) return undefined;
+    const key = this.#keys.key(namespace, id);
+    const raw = await this.#run('GETDEL', () => this.#client.getdelBuffer(key));
+    return decodeLiveValue(raw, this.#clock());
+  }
+
+  /**
+   * Deletes (`DEL`); idempotent.
+   * @returns whether a key was deleted
+   * @throws {@link RedisStoreError} when Redis cannot be reached or fails
+   */
+  async delete(namespace: string, id: Uint8Array): Promise<boolean> {
+    if (!this.#storable(namespace, id)) return false;
+    const key = this.#keys.key(namespace, id);
+    return (await this.#run('DEL', () => this.#client.del(key))) > 0;
+  }
+
+  /**
+   * Live entries matching the filters. SCANs every master with a MATCH pattern on the prefix (and
+   * namespace), then reads each page's deadlines and sizes (`GETRANGE`+`STRLEN`, or `GET` with
+   * values) in one pipeline: O(entries) work spread over pages of 500 keys, never blocking Redis
+   * (unlike `KEYS`). Remembers the keys it has yielded (SCAN may return a key twice), so memory is
+   * O(entries listed).
+   * @throws {@link RedisStoreError} when Redis cannot be reached or fails
+   */
+  async *list(options: ListOptions = {}): AsyncGenerator<StoredEntry> {
+    const filters = checkListOptions(options);
+    this.#checkOpen();
+    if (filters.limit === 0) return;
+    const { withValues } = filters;
+    const pattern = this.#keys.pattern(filters);
+    let yielded = 0;
+    for await (const { node, keys } of this.#scan(pattern)) {
+      // Per key: the value, or only its header (deadline) and length.
+      const replies = await this.#pipeline(node, keys, (pipe, key) =>
+        withValues
+          ? pipe.getBuffer(key)
+          : pipe.getrangeBuffer(key, 0, VALUE_HEADER_BYTES - 1).strlen(key),
+      );
+      const now = this.#clock();
+      const step = withValues ? 1 : 2;
+      for (let i = 0; i < keys.length; i++) {
+        const parsed = this.#keys.parse(keys[i]!);
+        const [, reply] = replies[i * step] ?? [null, null];
+        // Gone since the SCAN (deleted, expired): not listed.
+        if (parsed === undefined || reply === null) continue;
+        const raw = reply as Buffer;
+        const expiresAtMs = decodeDeadline(raw);
+        if (expiresAtMs === undefined || expiresAtMs <= now) continue;
+        if (!matchesList(filters, parsed.namespace, expiresAtMs)) continue;
+        let size: number;
+        if (withValues) size = raw.length - VALUE_HEADER_BYTES;
+        else {
+          const [, length] = replies[i * 2 + 1] ?? [null, 0];
+          size = (length as number) - VALUE_HEADER_BYTES;
+        }
+        yield {
+          namespace: parsed.namespace,
+          id: parsed.id,
+          expiresAtMs,
+          size,
+          ...(withValues ? { value: valueOf(raw) } : {}),
+        };
+        if (++yielded >= filters.limit) return;
+      }
+    }
+  }
+
+  /**
+   * Deletes every entry (of `namespace` when given): SCAN + `UNLINK` (freed in the background by
+   * Redis), page by page on every master. O(entries).
+   * @returns how many keys were deleted
+   * @throws {@link RedisStoreError} when Redis cannot be reached or fails
+   */
+  async clear(namespace?: string): Promise<number> {
+    if (namespace !== undefined) checkNamespace(namespace);
+    this.#checkOpen();
+    let deleted = 0;
+    for await (const { node, keys } of this.#scan(this.#keys.pattern({ namespace }))) {
+      // One UNLINK per key: in a cluster, one command may not span slots.
+      const replies = await this.#pipeline(node, keys, (pipe, key) => pipe.unlink(key));
+      for (const [, count] of replies) deleted += count as number;
+    }
+    return deleted;
+  }
+
+  /**
+   * Entries and value bytes under the key prefix, counted by SCAN + `STRLEN` on every master:
+   * O(entries) work in pages of 500 keys — an operator's call, not one for the handshake path.
+   * Entries past their deadline that Redis has not expired yet may be counted.
+   * @throws {@link RedisStoreError} when Redis cannot be reached or fails
+   */
+  async stats(): Promise<StoreStats> {
+    this.#checkOpen();
+    let entries = 0;
+    let bytes = 0;
+    for await (const { node, keys } of this.#scan(this.#keys.pattern({}))) {
+      const replies = await this.#pipeline(node, keys, (pipe, key) => pipe.strlen(key));
+      for (const [, length] of replies) {
+        if ((length as number) >= VALUE_HEADER_BYTES) {
+          entries++;
+          bytes += (length as number) - VALUE_HEADER_BYTES;
+        }
+      }
+    }
+    return { entries, bytes };
+  }
+
+  /**
+   * Closes the connection(s) (`QUIT`, then disconnect, which also stops reconnecting) and fails
+   * every later operation with `closed`. Idempotent; resolves when everything is released.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        // Not connected: nothing to say goodbye to (and QUIT would wait for a reconnect).
+        if (this.#client.status !== 'ready') return;
+        // QUIT lets commands in flight finish; bounded, since a paused Redis never answers it.
+        await Promise.race([
+          this.#client.quit(),
+          new Promise((resolve) => (timer = setTimeout(resolve, this.#options.commandTimeoutMs))),
+        ]);
+      } catch {
+        // not connected: nothing to say goodbye to
+      } finally {
+        clearTimeout(timer);
+        this.#client.disconnect();
+      }
+    })();
+    return this.#closing;
+  }
+
+  /**
+   * Whether (`namespace`, `id`) can name an entry, for lookups: an id of the wrong length is
+   * untrusted input (a miss, no round trip); a non-string namespace or non-bytes id is a bug and
+   * throws, as does a closed store.
+   */
+  #storable(namespace: string, id: Uint8Array): boolean {
+    checkNamespace(namespace);
+    const storable = isStorableId(id);
+    this.#checkOpen();
+    return storable;
+  }
+
+  /** Throws the `closed` error once {@link close} was called. */
+  #checkOpen(): void {
+    if (this.#closing !== undefined) {
+      throw new RedisStoreError('closed', 'RedisStore is closed');
+    }
+  }
+
+  /**
+   * Sends one command (or pipeline) through every safeguard: closed → fail; not connected → fail
+   * at once (cheaper than letting ioredis build and reject a command); too many in flight → fail
+   * at once; otherwise fail at `commandTimeoutMs` at the latest. The command itself is counted as
+   * pending until ioredis settles it, which is what bounds the client's own queues.
+   */
+  #run<T>(command: string, send: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) {
+      return Promise.reject(new RedisStoreError('closed', 'RedisStore is closed'));
+    }
+    if (this.#client.status !== 'ready') {
+      const last = this.#lastError === undefined ? '' : ` (last error: ${this.#lastError.message})`;
+      return Promise.reject(
+        new RedisStoreError('unavailable', `Redis at ${this.#where()} is not connected${last}`),
+      );
+    }
+    if (this.#pending >= this.#options.maxPendingCommands) {
+      return Promise.reject(
+        new RedisStoreError(
+          'overloaded',
+          `${this.#pending} Redis commands in flight (maxPendingCommands); ${command} not sent`,
+        ),
+      );
+    }
+    this.#pending++;
+    let sent: Promise<T>;
+    try {
+      sent = send();
+    } catch (error) {
+      this.#pending--;
+      return Promise.reject(this.#wrap(command, error));
+    }
+    const ms = this.#options.commandTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      // ioredis has a per-command timeout too, but in a cluster a command can wait in redirection
+      // and per-node queues before its timer starts; this deadline holds whatever the client does.
+      const timer = setTimeout(
+        () => reject(new RedisStoreError('timeout', `Redis ${command} timed out after ${ms} ms`)),
+        ms,
+      );
+      sent.then(
+        (value) => {
+          this.#pending--;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#pending--;
+          clearTimeout(timer);
+          reject(this.#wrap(command, error));
+        },
+      );
+    });
+  }
+
+  /** Runs `add(pipeline, key)` for every key in one pipeline on `node`; per-command results. */
+  async #pipeline(
+    node: Redis,
+    keys: readonly Buffer[],
+    add: (pipeline: ReturnType<Redis['pipeline']>, key: Buffer) => unknown,
+  ): Promise<[Error | null, unknown][]> {
+    const pipeline = node.pipeline();
+    for (const key of keys) add(pipeline, key);
+    const replies = (await this.#run('pipeline', () => pipeline.exec())) ?? [];
+    // One failed command fails the call: a listing or count that silently skipped keys (a timeout
+    // under load, a slot moving) would look complete and be wrong. The caller may try again.
+    const failed = replies.find(([error]) => error !== null);
+    if (failed !== undefined) throw this.#wrap('pipeline', failed[0]);
+    return replies;
+  }
+
+  /**
+   * SCANs every master (the one server, or each cluster master) for keys matching `pattern`,
+   * yielding pages with the node that holds them. Keys come back once even if SCAN repeats them.
+   */
+  async *#scan(pattern: Buffer): AsyncGenerator<{ node: Redis; keys: Buffer[] }> {
+    const nodes =
+      this.#options.nodes === undefined
+        ? [this.#client as Redis]
+        : (this.#client as Cluster).nodes('master');
+    const seen = new Set<string>();
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const reply = await this.#run('SCAN', () =>
+          node.callBuffer('SCAN', [cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT]),
+        );
+        const [next, found] = reply as [Buffer, Buffer[]];
+        cursor = next.toString();
+        const keys: Buffer[] = [];
+        for (const key of found) {
+          const text = key.toString('latin1');
+          if (!seen.has(text)) {
+            seen.add(text);
+            keys.push(key);
+          }
+        }
+        if (keys.length > 0) yield { node, keys };
+      } while (cursor !== '0');
+    }
+  }
+
+  /** A {@link RedisStoreError} for a failed command, without the password, naming Redis < 6.2. */
+  #wrap(command: string, error: unknown): RedisStoreError {
+    if (error instanceof RedisStoreError) return error;
+    const message = this.#scrub(error).message;
+    if (/unknown command|syntax error/i.test(message) && /^(SET|GETDEL)$/.test(command)) {
+      return new RedisStoreError(
+        'unsupported',
+        `Redis ${command} failed (${message}): RedisStore needs Redis ≥ 6.2 (SET … PXAT, GETDEL)`,
+      );
+    }
+    const reason = /timed out/i.test(message)
+      ? 'timeout'
+      : /writeable|closed|not ready|ECONN|EPIPE|ETIMEDOUT/i.test(message)
+        ? 'unavailable'
+        : 'command';
+    return new RedisStoreError(reason, `Redis ${command} failed: ${message}`);
+  }
+
+  /** The error (or a new one) with the password removed from its message. */
+  #scrub(error: unknown): Error {
+    const password = this.#options.password;
+    const message = error instanceof Error ? error.message : String(error);
+    if (password === undefined || password === '' || !message.includes(password)) {
+      return error instanceof Error ? error : new Error(message);
+    }
+    return new Error(message.split(password).join('***'));
+  }
+
+  /** Where Redis is, for messages: host:port (or the cluster's seed nodes), never credentials. */
+  #where(): string {
+    const nodes = this.#options.nodes;
+    if (nodes === undefined) return `${this.#options.host}:${this.#options.port}`;
+    return `cluster ${nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
+  }
+}
+
+/** The retry delay after `times` failed attempts: 50 ms, 100 ms, … up to the maximum. */
+function reconnectDelay(max: number): (times: number) => number {
+  return (times) => Math.min(50 * times, max);
+}
+
+/** Options shared by a single client and every cluster node client. */
+function connectionOptions(options: ResolvedRedisOptions): Record<string, unknown> {
+  return {
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    connectionName: 'tls-session-cache',
+    connectTimeout: options.connectTimeoutMs,
+    // How long a closing socket may take to close before it is destroyed (ioredis's default, 2 s,
+    // keeps a process alive that long after close() when the connection had already failed).
+    disconnectTimeout: options.commandTimeoutMs,
+    commandTimeout: options.commandTimeoutMs,
+    // A socket with commands waiting and nothing received for this long is dead (a paused or
+    // blackholed Redis keeps the TCP connection open): destroy it, fail what waits, reconnect.
+    socketTimeout: Math.max(1000, 4 * options.commandTimeoutMs),
+    // Never resend a command after a reconnect: by then the cache has moved on.
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    // RESP2: the replies of the commands used are the same in RESP3, and RESP2 works with every
+    // Redis-compatible server and proxy.
+    protocol: 2,
+  };
+}
+
+function newRedis(options: ResolvedRedisOptions, ioredis: IoredisModule): Redis {
+  return new ioredis.Redis({
+    ...options.clientOptions,
+    ...connectionOptions(options),
+    host: options.host,
+    port: options.port,
+    db: options.db,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    retryStrategy: reconnectDelay(options.maxReconnectDelayMs),
+  });
+}
+
+function newCluster(options: ResolvedRedisOptions, ioredis: IoredisModule): Cluster {
+  const extra = options.clientOptions as { redisOptions?: Record<string, unknown> };
+  return new ioredis.Cluster([...(options.nodes ?? [])], {
+    ...options.clientOptions,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: reconnectDelay(options.maxReconnectDelayMs),
+    // ioredis does not reconnect cluster nodes by default (it waits for a MOVED); a master that
+    // restarts in place should be used again without one.
+    clusterNodeRetryStrategy: reconnectDelay(options.maxReconnectDelayMs),
+    slotsRefreshTimeout: options.connectTimeoutMs,
+    redisOptions: { ...extra.redisOptions, ...connectionOptions(options) },
+  });
+}

@@ -1,0 +1,301 @@
+// Sessions shared across processes through Redis, for real: two `serve` processes (the built CLI)
+// on one redis-server, and on a 3-master Redis Cluster. A session made on A with openssl s_client
+// resumes on B, in TLS 1.2 and TLS 1.3; a TLS 1.3 session offered to A and B at the same moment
+// resumes at most once (single use across processes, by GETDEL).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSClient } from '../helpers/tls-capture.js';
+import {
+  freePort,
+  skipWithoutRedis,
+  sleep,
+  startRedis,
+  startRedisCluster,
+  type RedisCluster,
+  type RedisServer,
+} from '../helpers/redis-server.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const HTTP_REQUEST = 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n';
+const NO_REDIS = skipWithoutRedis('the serve --store redis tests');
+
+/** Every process a test started, stopped after it by its own handle. */
+const children = new Set<ChildProcess>();
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsc-cli-redis-'));
+});
+afterEach(async () => {
+  await Promise.all([...children].map((child) => stop(child)));
+  children.clear();
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** SIGTERM, then SIGKILL if it is still there after 3 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = exited(child);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await done;
+  clearTimeout(timer);
+}
+
+interface Serving {
+  port: number;
+  stderr(): string;
+}
+
+/** Starts `serve` with `args`; resolves once it printed its `listening on` line. */
+function startServe(args: string[]): Promise<Serving> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 15_000);
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      const match = /^listening on https:\/\/127\.0\.0\.1:(\d+)\n/.exec(stdout);
+      if (match === null) return;
+      clearTimeout(timer);
+      resolve({ port: Number(match[1]), stderr: () => stderr });
+    });
+    void exited(child).then(() => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited before listening: ${stderr}`));
+    });
+  });
+}
+
+/** Runs the CLI to completion. */
+async function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  await new Promise((resolve) => child.once('close', resolve));
+  return { code: child.exitCode, stderr };
+}
+
+/** `openssl s_client` sending one request, reading until the server closes. */
+function sClient(port: number, args: string[]): Promise<string> {
+  const child = spawnSClient(port, ['-ign_eof', '-servername', 'localhost', ...args]);
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin?.end(HTTP_REQUEST);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`s_client timed out: ${stderr}`));
+    }, 10_000);
+    child.once('close', () => {
+      clearTimeout(timer);
+      resolve(stdout);
+    });
+  });
+}
+
+const reused = (output: string): boolean => /^Reused, TLSv1\.[23]/m.test(output);
+const isNew = (output: string): boolean => /^New, TLSv1\.[23]/m.test(output);
+
+/** Waits until `count()` (keys in Redis) reaches `atLeast`: the store write follows the handshake. */
+async function waitForKeys(count: () => Promise<number>, atLeast: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await count()) < atLeast) {
+    if (Date.now() > deadline) throw new Error(`Redis never held ${atLeast} sessions`);
+    await sleep(10);
+  }
+}
+
+/** The cross-process scenarios, run against one Redis and against a cluster. */
+function crossProcessTests(
+  name: string,
+  setup: () => Promise<{
+    url: string;
+    keys(): Promise<number>;
+    flush(): Promise<void>;
+    stop(): Promise<void>;
+  }>,
+): void {
+  describe.skipIf(NO_REDIS)(name, () => {
+    let backend: Awaited<ReturnType<typeof setup>>;
+    beforeAll(async () => {
+      backend = await setup();
+    });
+    afterAll(async () => {
+      await backend?.stop();
+    });
+    afterEach(async () => {
+      await backend.flush();
+    });
+
+    const serveBoth = async (version: '1.2' | '1.3'): Promise<[Serving, Serving]> => {
+      const args = ['--tls', version, '--store', backend.url, '--session-id-context', 'same'];
+      return Promise.all([startServe(args), startServe(args)]);
+    };
+
+    it.each([
+      { version: '1.2', flag: '-tls1_2' },
+      { version: '1.3', flag: '-tls1_3' },
+    ] as const)('TLS $version: a session made on A resumes on B', async ({ version, flag }) => {
+      const [a, b] = await serveBoth(version);
+      const file = join(dir, `a-${version}.pem`);
+      const first = await sClient(a.port, [flag, '-sess_out', file]);
+      expect(isNew(first), first).toBe(true);
+      await waitForKeys(backend.keys, 1);
+      const second = await sClient(b.port, [flag, '-sess_in', file]);
+      expect(reused(second), second).toBe(true);
+      if (version === '1.2') {
+        // A TLS 1.2 session resumes again, on either process.
+        expect(reused(await sClient(a.port, [flag, '-sess_in', file]))).toBe(true);
+        expect(reused(await sClient(b.port, [flag, '-sess_in', file]))).toBe(true);
+      } else {
+        // A TLS 1.3 ticket is single use: taken by B, it resumes nowhere again.
+        expect(reused(await sClient(a.port, [flag, '-sess_in', file]))).toBe(false);
+      }
+      expect(a.stderr()).toBe('');
+      expect(b.stderr()).toBe('');
+    });
+
+    it('TLS 1.3: one session offered to A and B at the same moment resumes at most once', async () => {
+      const [a, b] = await serveBoth('1.3');
+      let resumedRounds = 0;
+      for (let round = 0; round < 6; round++) {
+        const file = join(dir, `race-${round}.pem`);
+        const before = await backend.keys();
+        expect(isNew(await sClient(a.port, ['-tls1_3', '-sess_out', file]))).toBe(true);
+        await waitForKeys(backend.keys, before + 1);
+        const outputs = await Promise.all([
+          sClient(a.port, ['-tls1_3', '-sess_in', file]),
+          sClient(b.port, ['-tls1_3', '-sess_in', file]),
+          sClient(a.port, ['-tls1_3', '-sess_in', file]),
+          sClient(b.port, ['-tls1_3', '-sess_in', file]),
+        ]);
+        const count = outputs.filter(reused).length;
+        expect(count, `round ${round}`).toBeLessThanOrEqual(1);
+        resumedRounds += count;
+      }
+      // The race has a winner in (nearly) every round: it is not "never resumes".
+      expect(resumedRounds).toBeGreaterThanOrEqual(4);
+    });
+  });
+}
+
+crossProcessTests('serve --store redis:// (two processes, one Redis)', async () => {
+  const redis: RedisServer = await startRedis();
+  return {
+    url: redis.url,
+    keys: async () => Number(await redis.cli('DBSIZE')),
+    flush: async () => void (await redis.cli('FLUSHALL')),
+    stop: () => redis.stop(),
+  };
+});
+
+crossProcessTests('serve --store redis+cluster:// (two processes, 3-master cluster)', async () => {
+  const cluster: RedisCluster = await startRedisCluster(3);
+  return {
+    url: cluster.url,
+    keys: async () => {
+      const sizes = await Promise.all(cluster.nodes.map((node) => node.cli('DBSIZE')));
+      return sizes.reduce((sum, size) => sum + Number(size), 0);
+    },
+    flush: async () => {
+      await Promise.all(cluster.nodes.map((node) => node.cli('FLUSHALL')));
+    },
+    stop: () => cluster.stop(),
+  };
+});
+
+describe.skipIf(NO_REDIS)('serve --store redis: errors', () => {
+  it('a Redis that does not answer is one line on stderr and exit code 1', async () => {
+    const port = await freePort();
+    const result = await runCli([
+      'serve',
+      '--port',
+      '0',
+      '--store',
+      `redis://:hunter2-pw@127.0.0.1:${port}`,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n')).toHaveLength(2);
+    expect(result.stderr).toMatch(/--store: .*127\.0\.0\.1:\d+.*ECONNREFUSED/);
+    expect(result.stderr).not.toContain('hunter2');
+  });
+
+  it('a wrong password is one line without the password', async () => {
+    const redis = await startRedis({ password: 'right-pw-8d1e' });
+    try {
+      const result = await runCli([
+        'serve',
+        '--port',
+        '0',
+        '--store',
+        `redis://:wrong-pw-51aa@127.0.0.1:${redis.port}`,
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr.split('\n')).toHaveLength(2);
+      expect(result.stderr).toMatch(/WRONGPASS|invalid username-password/);
+      expect(result.stderr).not.toContain('wrong-pw');
+      expect(result.stderr).not.toContain('right-pw');
+    } finally {
+      await redis.stop();
+    }
+  });
+});
+
+describe('RedisStore without ioredis installed', () => {
+  it('names the optional dependency and the fix', async () => {
+    // A resolve hook that hides ioredis, as on a machine where it was never installed.
+    const hook = `data:text/javascript,${encodeURIComponent(`
+      import { register } from 'node:module';
+      register('data:text/javascript,' + encodeURIComponent(\`
+        export async function resolve(specifier, context, next) {
+          if (specifier === 'ioredis') {
+            const error = new Error('Cannot find package ioredis');
+            error.code = 'ERR_MODULE_NOT_FOUND';
+            throw error;
+          }
+          return next(specifier, context);
+        }\`));
+    `)}`;
+    const store = fileURLToPath(new URL('../../dist/stores/redis-store.js', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        hook,
+        '--input-type=module',
+        '-e',
+        `const { RedisStore } = await import(${JSON.stringify(store)});
+         await RedisStore.create({ port: 1 }).then(() => console.log('opened?!'), (e) => console.log(e.message));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.add(child);
+    let stdout = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    await exited(child);
+    expect(stdout.trim()).toBe(
+      'RedisStore needs the optional dependency ioredis: npm install ioredis',
+    );
+  });
+});
