@@ -69,7 +69,12 @@ export interface SessionStore {
    * @returns `false` when not stored: deadline already passed, value too large, or the store is
    * full and chose not to evict. Never throws for those; throws/rejects for store failures.
    */
-  set(namespace: string, id: Uint8Array, value: Uint8Array, expiresAtMs: number): MaybePromise<boolean>;
+  set(
+    namespace: string,
+    id: Uint8Array,
+    value: Uint8Array,
+    expiresAtMs: number,
+  ): MaybePromise<boolean>;
   /** The live value, or `undefined`. */
   get(namespace: string, id: Uint8Array): MaybePromise<Uint8Array | undefined>;
   /** Atomically gets and deletes the live value: at most one caller ever receives it. */
