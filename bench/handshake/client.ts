@@ -4,7 +4,7 @@
  * them were actually resumed.
  *
  *   tsx bench/handshake/client.ts --port N --tls 1.3 --mode resumed --cert-dir DIR
- *       [--concurrency 8] [--warmup 1] [--duration 5 | --count N]
+ *       [--concurrency 8] [--warmup 1] [--duration 5 | --count N] [--http-get PATH]
  *
  * Sessions (mode `resumed`):
  * - TLS 1.2: the session of a full handshake is offered again and again. Node's client keeps a TLS
@@ -17,6 +17,10 @@
  *   Mode `resumed-reuse` offers the newest ticket again when the pool is empty.
  * Mode `full` never offers a session. Whether a connection resumed is read from
  * `isSessionReused()`, never assumed: a configuration that fails to resume shows it in the report.
+ *
+ * With `--http-get PATH` every connection sends `GET PATH HTTP/1.0` once the handshake is done, for
+ * servers that wait for a request before they answer and close (`openssl s_server -WWW`, the anchor
+ * in `bench/anchors/`); without it the client sends nothing and waits for the server to close.
  *
  * Forked with an IPC channel it sends `window-start`, `window-end` and a {@link ClientResult};
  * otherwise it prints the result as JSON on stdout.
@@ -41,7 +45,10 @@ import {
 } from './common.js';
 
 const { values } = parseArgs(process.argv.slice(2), {
-  values: ['port', 'host', 'tls', 'mode', 'cert-dir', 'concurrency', 'warmup', 'duration', 'count'],
+  values: [
+    ...['port', 'host', 'tls', 'mode', 'cert-dir', 'concurrency', 'warmup', 'duration', 'count'],
+    'http-get',
+  ],
   flags: [],
 });
 const port = numberOption(values, 'port', NaN, { integer: true });
@@ -70,6 +77,8 @@ const concurrency = numberOption(values, 'concurrency', 8, { integer: true });
 const warmupMs = numberOption(values, 'warmup', 1) * 1000;
 const durationMs = numberOption(values, 'duration', 5) * 1000;
 const count = values.has('count') ? numberOption(values, 'count', 1, { integer: true }) : undefined;
+const httpGet = values.get('http-get');
+const request = httpGet === undefined ? undefined : `GET ${httpGet} HTTP/1.0\r\n\r\n`;
 /** A hung connection must not hang the benchmark; no real handshake here takes a tenth of this. */
 const CONNECTION_TIMEOUT_MS = 10_000;
 /** TLS 1.3 tickets kept; the oldest are dropped past twice this (they would be offered last). */
@@ -165,6 +174,7 @@ function connectOnce(): Promise<void> {
       if (socket.isSessionReused()) resumed++;
       if (count !== undefined && handshakes >= count) endWindow();
     });
+    if (request !== undefined) socket.once('secureConnect', () => socket.write(request));
     socket.on('session', keepSession);
     socket.on('error', (error: Error) => {
       if (phase !== 'window') return;

@@ -13,7 +13,15 @@ import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 
 /** The server configurations, as `server.ts --config NAME` knows them. */
-export const CONFIGS = ['node-tickets', 'map', 'attach-memory', 'attach-memory-no-reader'] as const;
+export const CONFIGS = [
+  'node-tickets',
+  'map',
+  'attach-memory',
+  'attach-memory-no-reader',
+  'attach-memorystore',
+  'attach-sqlite',
+  'attach-sqlite-external',
+] as const;
 export type ConfigName = (typeof CONFIGS)[number];
 
 /** One line each for `--help` and the report. */
@@ -23,6 +31,12 @@ export const CONFIG_DESCRIPTIONS: Record<ConfigName, string> = {
   'attach-memory': 'statefulServerOptions() + attach(server, new SessionCache())',
   'attach-memory-no-reader':
     'the same with readClientHello: false (TLS 1.2 only): isolates the reader',
+  'attach-memorystore':
+    'attach() with a MemoryStore as the only cache (internal cache off): `serve --store memory`',
+  'attach-sqlite':
+    'attach() with the internal cache in front of a SqliteStore on a fresh file: `serve --store sqlite:FILE`',
+  'attach-sqlite-external':
+    'the same with the internal cache off: every lookup reads SQLite (a cluster whose reconnects land elsewhere)',
 };
 
 export const VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
@@ -52,6 +66,9 @@ export const CONFIG_VERSIONS: Record<ConfigName, readonly TlsVersion[]> = {
   map: ['TLSv1.2'],
   'attach-memory': VERSIONS,
   'attach-memory-no-reader': ['TLSv1.2'],
+  'attach-memorystore': VERSIONS,
+  'attach-sqlite': VERSIONS,
+  'attach-sqlite-external': VERSIONS,
 };
 
 export interface BenchCase {

@@ -20,12 +20,8 @@
  *
  * @module
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { generateCert, removeCert } from './certs.js';
 import {
   CONFIG_DESCRIPTIONS,
@@ -34,11 +30,18 @@ import {
   numberOption,
   parseArgs,
   type BenchCase,
-  type ClientMessage,
-  type ClientResult,
-  type ServerCommand,
-  type ServerReport,
 } from './common.js';
+import {
+  driveWithClient,
+  medians,
+  profileArgs,
+  rotated,
+  spread,
+  startNodeServer,
+  withServer,
+  type Metric,
+  type Sample,
+} from './orchestrator.js';
 
 const { values, flags } = parseArgs(process.argv.slice(2), {
   values: ['rounds', 'duration', 'warmup', 'concurrency', 'filter', 'json', 'cpu-prof'],
@@ -66,133 +69,33 @@ const filter = values.has('filter') ? new RegExp(values.get('filter')!) : undefi
 const jsonFile = values.get('json');
 const profileDir = values.get('cpu-prof');
 
-const SERVER_SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url));
-const CLIENT_SCRIPT = fileURLToPath(new URL('./client.ts', import.meta.url));
-/** The children run TypeScript through tsx's loader, as `tsx` itself does for this script. */
-const TSX_ARGS = ['--import', import.meta.resolve('tsx')];
-/** Startup, warm-up, the window and the drain take far less; past this a case has hung. */
-const CASE_TIMEOUT_MS = (warmupS + durationS) * 1000 + 60_000;
-
 const cases = allCases().filter((c) => filter === undefined || filter.test(caseId(c)));
 if (cases.length === 0) throw new Error(`--filter ${String(filter)} matches no case`);
 
 // --- one case: a server process and a client process ------------------------------------------------
 
-/** One case's numbers from one round. */
-interface Sample {
-  handshakesPerSecond: number;
-  resumedFraction: number;
-  p50Ms: number;
-  p99Ms: number;
-  clientP50Ms: number;
-  serverCpuUs: number;
-  clientCpuUs: number;
-  serverElu: number;
-  clientElu: number;
-  errors: number;
-  client: ClientResult;
-  server: ServerReport;
-}
-
-/**
- * `--cpu-prof` for a child, one directory per process: tsx's module hooks run on a worker thread,
- * which writes a profile of its own, so a fixed `--cpu-prof-name` would let it overwrite the main
- * thread's. The main thread's file is the one whose name has thread id 0 (`CPU.….PID.0.….cpuprofile`).
- */
-function profileArgs(who: string, c: BenchCase, round: number): string[] {
-  if (profileDir === undefined) return [];
-  const dir = join(profileDir, `${who}-${caseId(c).replaceAll('/', '-')}-r${round + 1}`);
-  return ['--cpu-prof', '--cpu-prof-dir', dir];
-}
-
-function exited(child: ChildProcess, name: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${name} exited with ${signal ?? `code ${String(code)}`}`));
-    });
-  });
-}
-
-/** Waits for the server's `ready PORT` line, the same protocol an `openssl s_server` wrapper will use. */
-function readyPort(server: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: server.stdout! });
-    lines.on('line', (line) => {
-      const match = /^ready (\d+)$/.exec(line);
-      if (match) resolve(Number(match[1]));
-    });
-    server.once('exit', () => reject(new Error('server exited before it was ready')));
-  });
-}
-
-function ask(server: ChildProcess, command: ServerCommand): Promise<ServerReport> {
-  return new Promise((resolve) => {
-    server.once('message', (report: ServerReport) => resolve(report));
-    server.send(command);
-  });
-}
-
 async function runCase(c: BenchCase, round: number): Promise<Sample> {
-  const serverArgs = ['--config', c.config, '--tls', c.version, '--cert-dir', cert.dir];
-  const server = fork(SERVER_SCRIPT, serverArgs, {
-    execArgv: [...TSX_ARGS, ...profileArgs('server', c, round)],
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
-  const serverExit = exited(server, 'server');
-  serverExit.catch(() => undefined); // observed below; never an unhandled rejection meanwhile
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const port = await readyPort(server);
-    // prettier-ignore
-    const clientArgs = [
-      '--port', String(port), '--tls', c.version, '--mode', c.mode, '--cert-dir', cert.dir,
-      '--concurrency', String(concurrency), '--warmup', String(warmupS),
-      '--duration', String(durationS),
-    ];
-    const client = fork(CLIENT_SCRIPT, clientArgs, {
-      execArgv: [...TSX_ARGS, ...profileArgs('client', c, round)],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    let report: Promise<ServerReport> | undefined;
-    let result: ClientResult | undefined;
-    client.on('message', (message: ClientMessage) => {
-      // The server's window follows the client's: it starts counting when the client's warm-up
-      // ends and is read when the client's window closes (the IPC hop costs well under 1 ms).
-      if (message.type === 'window-start') server.send({ type: 'reset' } satisfies ServerCommand);
-      else if (message.type === 'window-end') report = ask(server, { type: 'report' });
-      else result = message;
-    });
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        client.kill();
-        reject(new Error(`${caseId(c)}: no result after ${CASE_TIMEOUT_MS} ms`));
-      }, CASE_TIMEOUT_MS);
-    });
-    await Promise.race([exited(client, 'client'), timeout]);
-    if (result === undefined || report === undefined) throw new Error('client sent no result');
-    const serverReport = await report;
-    return {
-      handshakesPerSecond: result.handshakesPerSecond,
-      resumedFraction: result.resumedFraction,
-      p50Ms: serverReport.latency.p50Ms,
-      p99Ms: serverReport.latency.p99Ms,
-      clientP50Ms: result.latency.p50Ms,
-      serverCpuUs: serverReport.cpuUsPerHandshake,
-      clientCpuUs: result.cpuUsPerHandshake,
-      serverElu: serverReport.elu,
-      clientElu: result.elu,
-      errors: result.errors + serverReport.errors,
-      client: result,
-      server: serverReport,
-    };
-  } finally {
-    clearTimeout(timer);
-    if (server.connected) server.send({ type: 'stop' } satisfies ServerCommand);
-    else server.kill();
-    await serverExit.catch(() => undefined);
-  }
+  const name = `${caseId(c)}-r${round + 1}`;
+  return withServer(
+    () =>
+      startNodeServer({
+        config: c.config,
+        version: c.version,
+        certDir: cert.dir,
+        execArgv: profileArgs(profileDir, `server-${name}`),
+      }),
+    (server) =>
+      driveWithClient(server, {
+        version: c.version,
+        mode: c.mode,
+        certDir: cert.dir,
+        concurrency,
+        warmupS,
+        durationS,
+        execArgv: profileArgs(profileDir, `client-${name}`),
+        label: caseId(c),
+      }),
+  );
 }
 
 // --- all cases, in rotating order --------------------------------------------------------------------
@@ -210,9 +113,7 @@ const samples = new Map<string, Sample[]>(cases.map((c) => [caseId(c), []]));
 const started = Date.now();
 try {
   for (let round = 0; round < rounds; round++) {
-    // Round r starts r/rounds of the way into the list: each case takes a different position.
-    const offset = Math.round((round * cases.length) / rounds);
-    const order = [...cases.slice(offset), ...cases.slice(0, offset)];
+    const order = rotated(cases, round, rounds);
     for (const [i, c] of order.entries()) {
       const label = `round ${round + 1}/${rounds}, case ${i + 1}/${order.length}: ${caseId(c)}`;
       progress(`${label} …`);
@@ -232,26 +133,6 @@ const loadAfter = loadavg()[0]!;
 
 // --- report ------------------------------------------------------------------------------------------
 
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-type Metric = Exclude<keyof Sample, 'client' | 'server'>;
-const METRICS: Metric[] = [
-  'handshakesPerSecond',
-  'resumedFraction',
-  'p50Ms',
-  'p99Ms',
-  'clientP50Ms',
-  'serverCpuUs',
-  'clientCpuUs',
-  'serverElu',
-  'clientElu',
-  'errors',
-];
-
 interface Row extends BenchCase {
   id: string;
   /** The median of the rounds, metric by metric. */
@@ -263,13 +144,7 @@ interface Row extends BenchCase {
 
 const rows: Row[] = cases.map((c) => {
   const list = samples.get(caseId(c))!;
-  const med = Object.fromEntries(METRICS.map((m) => [m, median(list.map((s) => s[m]))])) as Record<
-    Metric,
-    number
-  >;
-  const rates = list.map((s) => s.handshakesPerSecond);
-  const spread = (Math.max(...rates) - Math.min(...rates)) / med.handshakesPerSecond;
-  return { ...c, id: caseId(c), median: med, spread, rounds: list };
+  return { ...c, id: caseId(c), median: medians(list), spread: spread(list), rounds: list };
 });
 
 const find = (config: string, version: string, mode: string): Row | undefined =>

@@ -5,7 +5,8 @@
  *   tsx bench/handshake/server.ts --config attach-memory --tls 1.3 [--cert-dir DIR] [--port N]
  *
  * Configurations (see `CONFIGS` in common.ts): `node-tickets`, `map`, `attach-memory`,
- * `attach-memory-no-reader`. Each server answers a completed handshake by ending the connection at
+ * `attach-memory-no-reader`, and the stores: `attach-memorystore`, `attach-sqlite`,
+ * `attach-sqlite-external`. Each server answers a completed handshake by ending the connection at
  * once (close_notify + FIN): the benchmark is about handshakes, and the server closing first keeps
  * the TIME_WAIT sockets on the server's side, so the client never runs out of ephemeral ports.
  *
@@ -19,11 +20,18 @@
  *
  * @module
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { SessionCache } from '../../src/cache/index.js';
 import { attach, statefulServerOptions, type Attachment } from '../../src/node/index.js';
+import { storeCallbacks } from '../../src/stores/cache-adapter.js';
+import { MemoryStore } from '../../src/stores/memory-store.js';
+import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import type { SessionStore } from '../../src/stores/store.js';
 import { generateCert, readCert, removeCert, type BenchCert } from './certs.js';
 import {
   CONFIGS,
@@ -72,7 +80,11 @@ interface Setup {
   server: tls.Server;
   attachment?: Attachment;
   map?: Map<string, Buffer>;
+  store?: SessionStore;
 }
+
+/** The SQLite configurations' file, in a temp dir removed at stop. */
+let storeDir: string | undefined;
 
 /**
  * The application: one byte, then end. The byte matters: a TLS 1.3 server that ends without writing
@@ -87,7 +99,7 @@ function application(socket: tls.TLSSocket): void {
   socket.end('x');
 }
 
-function setUp(name: ConfigName, tlsVersion: TlsVersion): Setup {
+async function setUp(name: ConfigName, tlsVersion: TlsVersion): Promise<Setup> {
   // min = max pins the version: a TLS 1.2 row must not quietly become TLS 1.3.
   const base: tls.TlsOptions = { key, cert, minVersion: tlsVersion, maxVersion: tlsVersion };
   switch (name) {
@@ -117,10 +129,30 @@ function setUp(name: ConfigName, tlsVersion: TlsVersion): Setup {
       });
       return { server, attachment };
     }
+    case 'attach-memorystore':
+    case 'attach-sqlite':
+    case 'attach-sqlite-external': {
+      // As `serve --store …` builds it (src/cli/https-server.ts): the MemoryStore is the only cache;
+      // a shared store has the internal cache in front unless the config says otherwise.
+      const server = tls.createServer({ ...base, ...statefulServerOptions() }, application);
+      let store: SessionStore;
+      if (name === 'attach-memorystore') {
+        store = new MemoryStore();
+      } else {
+        storeDir = mkdtempSync(join(tmpdir(), 'tsc-bench-sqlite-'));
+        store = await SqliteStore.open({ path: join(storeDir, 'sessions.db') });
+      }
+      const externalOnly = name !== 'attach-sqlite';
+      const cache = new SessionCache({
+        ...storeCallbacks(store).callbacks,
+        ...(externalOnly ? { noInternalStore: true, noInternalLookup: true } : {}),
+      });
+      return { server, attachment: attach(server, cache), store };
+    }
   }
 }
 
-const setup = setUp(config, version);
+const setup = await setUp(config, version);
 const { server } = setup;
 const acceptedAt = new WeakMap<Socket, number>();
 
@@ -176,6 +208,8 @@ function report(): ServerReport {
 
 function stop(): void {
   server.close();
+  void setup.store?.close();
+  if (storeDir !== undefined) rmSync(storeDir, { recursive: true, force: true });
   if (ownCert !== undefined) removeCert(ownCert);
   // Exit now rather than wait for idle sockets: the load is over. A normal exit writes --cpu-prof.
   process.exit(0);
