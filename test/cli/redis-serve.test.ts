@@ -2,13 +2,13 @@
 // on one redis-server, and on a 3-master Redis Cluster. A session made on A with openssl s_client
 // resumes on B, in TLS 1.2 and TLS 1.3; a TLS 1.3 session offered to A and B at the same moment
 // resumes at most once (single use across processes, by GETDEL).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSClient } from '../helpers/tls-capture.js';
+import { cliProcesses, exitOf, type Serving } from '../helpers/cli-processes.js';
 import {
   freePort,
   skipWithoutRedis,
@@ -19,99 +19,23 @@ import {
   type RedisServer,
 } from '../helpers/redis-server.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const HTTP_REQUEST = 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n';
 const NO_REDIS = skipWithoutRedis('the serve --store redis tests');
 
-/** Every process a test started, stopped after it by its own handle. */
-const children = new Set<ChildProcess>();
+const cli = cliProcesses();
+const { startServe, runCli } = cli;
 let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tsc-cli-redis-'));
 });
-afterEach(async () => {
-  await Promise.all([...children].map((child) => stop(child)));
-  children.clear();
-});
+afterEach(() => cli.stopAll());
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** SIGTERM, then SIGKILL if it is still there after 3 s. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const done = exited(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await done;
-  clearTimeout(timer);
-}
-
-interface Serving {
-  port: number;
-  stderr(): string;
-}
-
-/** Starts `serve` with `args`; resolves once it printed its `listening on` line. */
-function startServe(args: string[]): Promise<Serving> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 15_000);
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      const match = /^listening on https:\/\/127\.0\.0\.1:(\d+)\n/.exec(stdout);
-      if (match === null) return;
-      clearTimeout(timer);
-      resolve({ port: Number(match[1]), stderr: () => stderr });
-    });
-    void exited(child).then(() => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited before listening: ${stderr}`));
-    });
-  });
-}
-
-/** Runs the CLI to completion. */
-async function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  await new Promise((resolve) => child.once('close', resolve));
-  return { code: child.exitCode, stderr };
-}
-
-/** `openssl s_client` sending one request, reading until the server closes. */
-function sClient(port: number, args: string[]): Promise<string> {
-  const child = spawnSClient(port, ['-ign_eof', '-servername', 'localhost', ...args]);
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin?.end(HTTP_REQUEST);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`s_client timed out: ${stderr}`));
-    }, 10_000);
-    child.once('close', () => {
-      clearTimeout(timer);
-      resolve(stdout);
-    });
-  });
+/** `openssl s_client` with one HTTP request; its stdout. */
+async function sClient(port: number, args: string[]): Promise<string> {
+  return (await cli.sClient(port, args)).stdout;
 }
 
 const reused = (output: string): boolean => /^Reused, TLSv1\.[23]/m.test(output);
@@ -290,10 +214,10 @@ describe('RedisStore without ioredis installed', () => {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    children.add(child);
+    cli.track(child);
     let stdout = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    await exited(child);
+    await exitOf(child);
     expect(stdout.trim()).toBe(
       'RedisStore needs the optional dependency ioredis: npm install ioredis',
     );

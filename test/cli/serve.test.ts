@@ -1,135 +1,27 @@
 // `serve` as users run it: the built CLI (`npm test` builds first) in a subprocess, resumed by the
 // real openssl s_client and by Node's https client, stopped by signals.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSClient } from '../helpers/tls-capture.js';
+import { cliProcesses } from '../helpers/cli-processes.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const HTTP_REQUEST = 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n';
-
-/** Every process a test started, stopped after it by its own handle. */
-const children = new Set<ChildProcess>();
+const cli = cliProcesses();
+const { startServe, runCli, sClient } = cli;
 let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tsc-cli-serve-'));
 });
 
-afterEach(async () => {
-  await Promise.all([...children].map((child) => stop(child)));
-  children.clear();
-});
+afterEach(() => cli.stopAll());
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-function exitOf(child: ChildProcess): Promise<Exit> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-/** SIGTERM, then SIGKILL if it is still there after 3 s; resolves once it has exited. */
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = exitOf(child);
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
-
-interface Serving {
-  child: ChildProcess;
-  port: number;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<Exit>;
-}
-
-/** Starts `serve` with `args` and resolves once it printed its `listening on` line. */
-function startServe(args: string[]): Promise<Serving> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const exited = exitOf(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 15_000);
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      const match = /^listening on https:\/\/127\.0\.0\.1:(\d+)\n/.exec(stdout);
-      if (match === null) return;
-      clearTimeout(timer);
-      resolve({
-        child,
-        port: Number(match[1]),
-        stdout: () => stdout,
-        stderr: () => stderr,
-        exited,
-      });
-    });
-    void exited.then((exit) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited (${exit.code ?? exit.signal}) before listening: ${stderr}`));
-    });
-  });
-}
-
-/** Runs the CLI to completion (for the error cases). */
-async function runCli(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  await new Promise((resolve) => child.once('close', resolve));
-  return { code: child.exitCode, stdout, stderr };
-}
-
-/**
- * `openssl s_client` sending one HTTP/1.0 request: with `-ign_eof` it reads until the server closes,
- * so TLS 1.3 tickets have arrived (and `-sess_out` is written) before it exits.
- */
-function sClient(port: number, args: string[]): Promise<{ code: number | null; stdout: string }> {
-  const child = spawnSClient(port, ['-ign_eof', '-servername', 'localhost', ...args]);
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin?.end(HTTP_REQUEST);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`s_client timed out: ${stderr}`));
-    }, 10_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout });
-    });
-  });
-}
 
 interface Answer {
   body: string;

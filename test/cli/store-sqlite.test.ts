@@ -1,107 +1,40 @@
 // `serve --store sqlite:FILE` as users run it: the built CLI in several processes on one SQLite
 // file, resumed by the real openssl s_client. A session made on one process resumes on another,
 // survives a restart, and a TLS 1.3 ticket offered to two processes at once resumes only once.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSClient } from '../helpers/tls-capture.js';
+import { cliProcesses, stop, type Serving } from '../helpers/cli-processes.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const HTTP_REQUEST = 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n';
-
-const children = new Set<ChildProcess>();
+const cli = cliProcesses();
 let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tsc-cli-sqlite-'));
 });
 
-afterEach(async () => {
-  await Promise.all([...children].map((child) => stop(child)));
-  children.clear();
-});
+afterEach(() => cli.stopAll());
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** SIGTERM, then SIGKILL after 3 s; resolves once it has exited. */
-async function stop(child: ChildProcess): Promise<void> {
-  const done = exited(child);
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await done;
-  clearTimeout(timer);
-}
-
-interface Serving {
-  child: ChildProcess;
-  port: number;
-  stderr(): string;
-}
-
-/** `serve --port 0 --store sqlite:FILE --session-id-context same`, once it is listening. */
+/** `serve --store sqlite:FILE --session-id-context same`, once it is listening. */
 function serve(file: string, tls: '1.2' | '1.3'): Promise<Serving> {
-  const args = [
-    'serve',
-    '--port',
-    '0',
+  return cli.startServe([
     '--store',
     `sqlite:${file}`,
     '--session-id-context',
     'same',
-  ];
-  const child = spawn(process.execPath, [CLI, ...args, '--tls', tls], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 15_000);
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      const match = /^listening on https:\/\/127\.0\.0\.1:(\d+)\n/.exec(stdout);
-      if (match === null) return;
-      clearTimeout(timer);
-      resolve({ child, port: Number(match[1]), stderr: () => stderr });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited (${code}) before listening: ${stderr}`));
-    });
-  });
+    '--tls',
+    tls,
+  ]);
 }
 
-/** `openssl s_client` sending one HTTP/1.0 request and reading until the server closes. */
-function sClient(port: number, args: string[]): Promise<string> {
-  const child = spawnSClient(port, ['-ign_eof', '-servername', 'localhost', ...args]);
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin?.end(HTTP_REQUEST);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      reject(new Error(`s_client timed out: ${stderr}`));
-    }, 10_000);
-    child.once('close', () => {
-      clearTimeout(timer);
-      resolve(stdout);
-    });
-  });
+/** `openssl s_client` with one HTTP request; its stdout. */
+async function sClient(port: number, args: string[]): Promise<string> {
+  return (await cli.sClient(port, args)).stdout;
 }
 
 const reused = (out: string, protocol: string): boolean => {
