@@ -23,58 +23,6 @@ export function hexOf(bytes: Uint8Array, max = 1 << 20): string {
   return `${b.subarray(0, max).toString('hex')}… (${b.length} bytes)`;
 }
 
-/** One TLS record as read off the wire. */
-export interface WireRecord {
-  type: number;
-  version: number;
-  fragment: Buffer;
-}
-
-/** Splits `bytes` into complete records; stops at the first incomplete one. */
-export function splitRecords(bytes: Buffer): { records: WireRecord[]; used: number } {
-  const records: WireRecord[] = [];
-  let p = 0;
-  while (bytes.length - p >= 5) {
-    const len = bytes.readUInt16BE(p + 3);
-    if (bytes.length - p - 5 < len) break;
-    records.push({
-      type: bytes[p]!,
-      version: bytes.readUInt16BE(p + 1),
-      fragment: bytes.subarray(p + 5, p + 5 + len),
-    });
-    p += 5 + len;
-  }
-  return { records, used: p };
-}
-
-/**
- * If `bytes` start with handshake records holding a complete first handshake message, returns it
- * and how many wire bytes the records that carried it used.
- */
-export function firstHandshakeMessage(
-  bytes: Buffer,
-): { message: Buffer; used: number; records: number } | undefined {
-  const { records } = splitRecords(bytes);
-  const parts: Buffer[] = [];
-  let total = 0;
-  let used = 0;
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    if (r.type !== 22) return undefined;
-    parts.push(r.fragment);
-    total += r.fragment.length;
-    used += 5 + r.fragment.length;
-    if (total >= 4) {
-      const all = Buffer.concat(parts);
-      const msgLen = 4 + all.readUIntBE(1, 3);
-      if (total >= msgLen) {
-        return { message: Buffer.from(all.subarray(0, msgLen)), used, records: i + 1 };
-      }
-    }
-  }
-  return undefined;
-}
-
 /** Frames `payload` as handshake records with the given fragment sizes (cycled) and versions. */
 export function frame(payload: Buffer, sizes: readonly number[], versions: readonly number[]) {
   const out: Buffer[] = [];
@@ -266,18 +214,9 @@ export function derLengthFields(der: Buffer, start = 0, end = der.length, out: L
   return out;
 }
 
-/** Re-encodes `content` as a DER SEQUENCE (minimal length). */
-export function derSequence(content: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([0x30]), derLength(content.length), content]);
-}
-
-/** A minimal DER length encoding. */
-export function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  if (n < 0x100) return Buffer.from([0x81, n]);
-  if (n < 0x10000) return Buffer.from([0x82, n >> 8, n & 0xff]);
-  return Buffer.from([0x83, n >> 16, (n >> 8) & 0xff, n & 0xff]);
-}
+// Record framing and DER writing are the test helpers' (one implementation for tests and fuzzing).
+export { firstHandshakeMessage } from '../test/helpers/tls-records.js';
+export { derLength, derSequence } from '../test/helpers/session-der.js';
 
 /** PEM armour for DER session bytes, as `openssl sess_id` writes it. */
 export function toSessionPem(der: Buffer, eol = '\n'): string {

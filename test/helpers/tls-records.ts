@@ -30,16 +30,16 @@ export function splitRecords(bytes: Buffer): { records: TestRecord[]; used: numb
 
 /**
  * If `bytes` start with handshake records that hold a complete first handshake message, returns
- * that message and the number of bytes of the records that carried it.
+ * that message, the number of bytes of the records that carried it, and how many records.
  */
 export function firstHandshakeMessage(
   bytes: Buffer,
-): { message: Buffer; used: number } | undefined {
+): { message: Buffer; used: number; records: number } | undefined {
   const { records } = splitRecords(bytes);
   const parts: Buffer[] = [];
   let total = 0;
   let used = 0;
-  for (const r of records) {
+  for (const [i, r] of records.entries()) {
     if (r.type !== 22) return undefined;
     parts.push(r.fragment);
     total += r.fragment.length;
@@ -47,7 +47,8 @@ export function firstHandshakeMessage(
     if (total >= 4) {
       const all = Buffer.concat(parts);
       const msgLen = 4 + all.readUIntBE(1, 3);
-      if (total >= msgLen) return { message: all.subarray(0, msgLen), used };
+      // Buffer.concat always copies, so the message never aliases the caller's bytes.
+      if (total >= msgLen) return { message: all.subarray(0, msgLen), used, records: i + 1 };
     }
   }
   return undefined;
