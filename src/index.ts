@@ -97,3 +97,22 @@ export {
 // Stores: the external cache (memory, SQLite, Redis), the adapter that plugs one into a
 // SessionCache, and the stored-record format.
 export * from './stores/index.js';
+
+// Events on node:diagnostics_channel, for users' own loggers and tracers.
+export {
+  channels,
+  onEvent,
+  CHANNEL_NAMES,
+  type BreakerEvent,
+  type ChannelMessages,
+  type MissEvent,
+  type MissReason,
+  type NewSessionEvent,
+  type RejectReason,
+  type RejectedEvent,
+  type RemoveEvent,
+  type ResumeEvent,
+  type ResumeSource,
+  type StoreErrorEvent,
+  type TypedChannel,
+} from './events.js';

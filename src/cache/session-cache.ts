@@ -13,6 +13,7 @@ import {
   type SessionCacheOptions,
 } from './options.js';
 import { emptyStats, type SessionCacheStats } from './stats.js';
+import { channels, type MissReason, type RejectReason } from '../events.js';
 import type {
   CachedSession,
   GetSessionCallback,
@@ -312,6 +313,9 @@ export class SessionCache {
     checkSession(session);
     if (this.#closed || (this.#mode !== 'server' && this.#mode !== 'both')) return;
     if (!this.#noInternalStore) this.#addInternal(session);
+    if (channels.newSession.hasSubscribers) {
+      channels.newSession.publish({ namespace: session.namespace ?? '', id: session.id });
+    }
     if (this.#onNew !== undefined) this.#pending.push({ kind: 'new', session });
     this.#drain();
   }
@@ -342,10 +346,10 @@ export class SessionCache {
         stats.timeouts++;
         this.#removeEntry(entry, 'expired');
         this.#drain();
-        return NONE;
+        return miss(id, namespace, 'expired');
       } else if (accept !== undefined && !accept(entry.session)) {
         stats.rejected++;
-        return NONE;
+        return miss(id, namespace, 'rejected');
       } else if (singleUse) {
         // With a get callback its take is the authority and the notification, so the memory copy
         // leaves silently; without one, the remove callback learns of the use.
@@ -354,6 +358,9 @@ export class SessionCache {
       } else {
         if (this.#updateTime) this.#touch(entry, nowMs);
         stats.hits++;
+        if (channels.resume.hasSubscribers) {
+          channels.resume.publish({ namespace, id, source: 'internal' });
+        }
         return entry.hit;
       }
     }
@@ -361,8 +368,11 @@ export class SessionCache {
     const get = this.#onGet;
     if (get === undefined) {
       this.#drain();
-      if (internalHit === undefined) return NONE;
+      if (internalHit === undefined) return miss(id, namespace, 'not-found');
       stats.hits++;
+      if (channels.resume.hasSubscribers) {
+        channels.resume.publish({ namespace, id, source: 'internal' });
+      }
       return { session: internalHit, source: 'internal' };
     }
     this.#drain();
@@ -371,7 +381,7 @@ export class SessionCache {
       answer = get(id, { singleUse, namespace });
     } catch {
       stats.getErrors++;
-      return NONE;
+      return miss(id, namespace, 'error');
     }
     if (isPromiseLike(answer)) return this.#awaitExternal(id, namespace, answer, singleUse, accept);
     return this.#acceptExternal(id, namespace, answer, singleUse, accept, nowMs);
@@ -478,6 +488,10 @@ export class SessionCache {
   #removeEntry(entry: CacheEntry, reason: RemoveReason, notify = true): void {
     this.#entries.delete(entry.key);
     this.#heap.remove(entry);
+    if (channels.remove.hasSubscribers) {
+      const { id, namespace = '' } = entry.session;
+      channels.remove.publish({ namespace, id, reason });
+    }
     if (notify && this.#onRemove !== undefined) {
       this.#pending.push({
         kind: 'remove',
@@ -494,7 +508,8 @@ export class SessionCache {
     if (id.byteLength === 0) return false;
     const entry = this.#entries.get(entryKey(id, namespace));
     if (entry !== undefined) this.#removeEntry(entry, reason);
-    else if (this.#onRemove !== undefined) {
+    else if (channels.remove.hasSubscribers) channels.remove.publish({ namespace, id, reason });
+    if (entry === undefined && this.#onRemove !== undefined) {
       this.#pending.push({ kind: 'remove', id, reason, session: undefined, namespace });
     }
     this.#drain();
@@ -504,8 +519,14 @@ export class SessionCache {
   #removeAll(reason: RemoveReason): number {
     const count = this.#entries.size;
     const notify = this.#onRemove !== undefined;
+    const publish = channels.remove.hasSubscribers;
     // Soonest expiry first, so that callbacks see the same order as eviction would give.
-    for (const entry of notify ? this.#heap.sorted() : []) {
+    for (const entry of notify || publish ? this.#heap.sorted() : []) {
+      if (publish) {
+        const { id, namespace = '' } = entry.session;
+        channels.remove.publish({ namespace, id, reason });
+      }
+      if (!notify) continue;
       this.#pending.push({
         kind: 'remove',
         id: entry.session.id,
@@ -537,13 +558,13 @@ export class SessionCache {
       settled = await Promise.race([answer, deadline]);
     } catch {
       this.#stats.getErrors++;
-      return NONE;
+      return miss(id, namespace, 'error');
     } finally {
       clearTimeout(timer);
     }
     if (settled === TIMED_OUT) {
       this.#stats.getTimeouts++;
-      return NONE;
+      return miss(id, namespace, 'timeout');
     }
     if (this.#closed) return NONE;
     return this.#acceptExternal(id, namespace, settled, singleUse, accept, this.#clock());
@@ -560,7 +581,7 @@ export class SessionCache {
     const stats = this.#stats;
     if (session === undefined || session === null) {
       stats.getMisses++;
-      return NONE;
+      return miss(id, namespace, 'not-found');
     }
     // Node hands OpenSSL whatever we answer, whatever id it asked for; a TLS 1.3 session under the
     // wrong id aborts the handshake, so anything but the exact id is a miss.
@@ -570,7 +591,7 @@ export class SessionCache {
       (session.namespace ?? '') !== namespace
     ) {
       stats.getErrors++;
-      return NONE;
+      return reject(id, namespace, 'wrong-id', 'rejected');
     }
     const timeMs = session.time === undefined ? nowMs : session.time * 1000;
     const expiresAtMs = timeMs + (session.timeout ?? this.#timeout) * 1000;
@@ -587,14 +608,17 @@ export class SessionCache {
         });
         this.#drain();
       }
-      return NONE;
+      return reject(id, namespace, timeMs > nowMs ? 'future' : 'expired', 'expired');
     }
     if (accept !== undefined && !accept(session)) {
       stats.rejected++;
-      return NONE;
+      return miss(id, namespace, 'rejected');
     }
     stats.cbHits++;
     stats.hits++;
+    if (channels.resume.hasSubscribers) {
+      channels.resume.publish({ namespace, id, source: 'external' });
+    }
     if (
       !singleUse &&
       !this.#noInternalStore &&
@@ -688,6 +712,23 @@ function entryKey(id: Uint8Array, namespace: string): string {
 function checkNamespace(namespace: unknown): void {
   if (typeof namespace !== 'string') throw new TypeError('namespace must be a string');
   if (namespace.includes('\u0000')) throw new RangeError('namespace must not contain NUL');
+}
+
+/** Publishes a miss when someone listens; returns the "nothing to resume" answer. */
+function miss(id: Uint8Array, namespace: string, reason: MissReason): LookupResult {
+  if (channels.miss.hasSubscribers) channels.miss.publish({ namespace, id, reason });
+  return NONE;
+}
+
+/** Publishes why found session data was refused, then the miss that follows. */
+function reject(
+  id: Uint8Array,
+  namespace: string,
+  reason: RejectReason,
+  missReason: MissReason,
+): LookupResult {
+  if (channels.rejected.hasSubscribers) channels.rejected.publish({ namespace, id, reason });
+  return miss(id, namespace, missReason);
 }
 
 function isValidAt(entry: CacheEntry, nowMs: number): boolean {

@@ -14,6 +14,7 @@ import { currentRawSocket } from './current-connection.js';
 import { checkTenant, namespaceOf } from './namespace.js';
 import { TLS1_3_VERSION, isSessionRecord, sessionRecordFromDer } from './session-record.js';
 import { emptyAttachmentStats, type AttachmentStats } from './attachment-stats.js';
+import { channels, type RejectReason } from '../events.js';
 
 /** Options of {@link attach}. */
 export interface AttachOptions {
@@ -250,21 +251,34 @@ export function attach(
     }
     const ns = refreshContext();
     const accept = (session: CachedSession): boolean => {
-      if (!isSessionRecord(session)) return false;
-      if ((session.protocolVersion === TLS1_3_VERSION) !== tls13) return false;
-      if (!sidCtxBytes.equals(session.sessionIdContext)) return false;
+      const reason = refusal(session);
+      if (reason === undefined) return true;
+      stats.rejected++;
+      if (reason === 'protocol') stats.rejectedProtocol++;
+      else if (reason === 'session-id-context') stats.rejectedSessionIdContext++;
+      else if (reason === 'host-name') stats.rejectedHostName++;
+      else if (reason === 'extended-master-secret') stats.rejectedExtendedMasterSecret++;
+      if (channels.rejected.hasSubscribers) {
+        channels.rejected.publish({ namespace: ns, id, reason });
+      }
+      return false;
+    };
+    const refusal = (session: CachedSession): RejectReason | undefined => {
+      if (!isSessionRecord(session)) return 'decode';
+      if ((session.protocolVersion === TLS1_3_VERSION) !== tls13) return 'protocol';
+      if (!sidCtxBytes.equals(session.sessionIdContext)) return 'session-id-context';
       if (
         hello !== undefined &&
         requireSni &&
         (hello.serverName?.toLowerCase() ?? undefined) !== session.hostName
       ) {
-        return false;
+        return 'host-name';
       }
       if (!tls13 && requireEms) {
-        if (!session.extendedMasterSecret) return false;
-        if (hello !== undefined && !hello.extendedMasterSecret) return false;
+        if (!session.extendedMasterSecret) return 'extended-master-secret';
+        if (hello !== undefined && !hello.extendedMasterSecret) return 'extended-master-secret';
       }
-      return true;
+      return undefined;
     };
     let result: LookupResult | Promise<LookupResult>;
     try {

@@ -25,6 +25,19 @@ export interface AttachmentStats {
   decodeErrors: number;
   /** Sessions removed because their connection ended in a fatal TLS error. */
   badSessionsRemoved: number;
+  /**
+   * Sessions found for a lookup (in memory or in the store) but refused by the checks below; each
+   * refusal is also published on the `tls-session-cache:rejected` channel with its reason.
+   */
+  rejected: number;
+  /** Refused: made with another protocol version than the client resumes with. */
+  rejectedProtocol: number;
+  /** Refused: made under another session id context. */
+  rejectedSessionIdContext: number;
+  /** Refused: made for another SNI host name. */
+  rejectedHostName: number;
+  /** Refused: TLS 1.2 session or hello without the extended master secret (RFC 7627). */
+  rejectedExtendedMasterSecret: number;
 }
 
 /** Zeroed counters. */
@@ -41,5 +54,10 @@ export function emptyAttachmentStats(): AttachmentStats {
     tls13NoLegacySessionId: 0,
     decodeErrors: 0,
     badSessionsRemoved: 0,
+    rejected: 0,
+    rejectedProtocol: 0,
+    rejectedSessionIdContext: 0,
+    rejectedHostName: 0,
+    rejectedExtendedMasterSecret: 0,
   };
 }

@@ -11,7 +11,13 @@ import type {
   RemoveSessionCallback,
 } from '../cache/types.js';
 import type { SessionRecord } from '../node/session-record.js';
-import { decodeStoredSession, encodeStoredSession, type StoredSessionCodec } from './record.js';
+import { channels } from '../events.js';
+import {
+  StoredSessionError,
+  decodeStoredSession,
+  encodeStoredSession,
+  type StoredSessionCodec,
+} from './record.js';
 import type { SessionStore } from './store.js';
 import {
   MAX_ID_BYTES,
@@ -223,6 +229,9 @@ export function storeCallbacks(
   let idle: (() => void)[] = [];
 
   const report = (error: unknown, operation: StoreOperation): void => {
+    if (channels.storeError.hasSubscribers) {
+      channels.storeError.publish({ store: store.kind, operation, error });
+    }
     if (onError === undefined) return;
     try {
       onError(error, operation);
@@ -326,6 +335,10 @@ export function storeCallbacks(
       return record;
     } catch (error) {
       stats.decodeErrors++;
+      if (channels.rejected.hasSubscribers) {
+        const detail = error instanceof StoredSessionError ? error.code : undefined;
+        channels.rejected.publish({ namespace, id, reason: 'decode', ...(detail && { detail }) });
+      }
       report(error, 'decode');
       return undefined;
     }
@@ -345,7 +358,9 @@ export function storeCallbacks(
     } catch (error) {
       stats.readErrors++;
       report(error, operation);
-      return undefined;
+      // Passed on so that the cache counts a get error (and its miss event says `error`), not a
+      // plain miss; the cache never lets it reach Node.
+      throw error;
     }
     if (!isPromiseLike<Uint8Array | undefined>(answer)) return decode(answer, id, namespace);
     return Promise.resolve(answer).then(
@@ -353,7 +368,7 @@ export function storeCallbacks(
       (error: unknown) => {
         stats.readErrors++;
         report(error, operation);
-        return undefined;
+        throw error;
       },
     );
   };

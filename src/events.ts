@@ -1,0 +1,165 @@
+// Events for logging and tracing, on `node:diagnostics_channel`: a publisher with no subscriber costs
+// one property read (`hasSubscribers`), so the handshake path pays nothing unless someone listens,
+// and users attach their own logger without the library choosing one. No message ever carries
+// session bytes, master secrets or keys: ids are public (they travel in clear in every ClientHello).
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { RemoveReason } from './cache/types.js';
+
+/** Where a resumed session was found. */
+export type ResumeSource = 'internal' | 'external';
+
+/**
+ * Why a lookup found nothing to resume:
+ * - `not-found`: neither the internal cache nor the store had it;
+ * - `expired`: found but past `time + timeout`, or from the future;
+ * - `rejected`: found but refused (see {@link RejectReason}; a `tls-session-cache:rejected` event
+ *   says which check failed);
+ * - `timeout`: the store did not answer within the lookup deadline;
+ * - `error`: the get callback or the store failed.
+ */
+export type MissReason = 'not-found' | 'expired' | 'rejected' | 'timeout' | 'error';
+
+/**
+ * Why a session found for a lookup was refused: the checks that keep store data untrusted.
+ * - `decode`: the stored value did not decode (corrupt, tampered, wrong key, another key's record,
+ *   too large, unknown format); `detail` holds the stored-session error code (`StoredSessionErrorCode`);
+ * - `wrong-id`: the session's own id or namespace differs from the one asked for;
+ * - `expired` / `future`: by its own `time + timeout`, or created later than now;
+ * - `protocol`: its protocol version is not the one the client is resuming with;
+ * - `session-id-context`: made under another session id context;
+ * - `host-name`: made for another SNI host name;
+ * - `extended-master-secret`: a TLS 1.2 session or hello without the extended master secret
+ *   (RFC 7627).
+ */
+export type RejectReason =
+  | 'decode'
+  | 'wrong-id'
+  | 'expired'
+  | 'future'
+  | 'protocol'
+  | 'session-id-context'
+  | 'host-name'
+  | 'extended-master-secret';
+
+/** Message of {@link channels}.`newSession`: a handshake made a session that the cache took. */
+export interface NewSessionEvent {
+  readonly namespace: string;
+  readonly id: Uint8Array;
+}
+
+/** Message of {@link channels}.`resume`: a lookup found a session to resume. */
+export interface ResumeEvent {
+  readonly namespace: string;
+  readonly id: Uint8Array;
+  readonly source: ResumeSource;
+}
+
+/** Message of {@link channels}.`miss`: a lookup found nothing to resume (a full handshake follows). */
+export interface MissEvent {
+  readonly namespace: string;
+  readonly id: Uint8Array;
+  readonly reason: MissReason;
+}
+
+/** Message of {@link channels}.`remove`: a session left the internal cache, or was revoked. */
+export interface RemoveEvent {
+  readonly namespace: string;
+  readonly id: Uint8Array;
+  readonly reason: RemoveReason;
+}
+
+/** Message of {@link channels}.`rejected`: untrusted session data was refused. */
+export interface RejectedEvent {
+  readonly namespace: string;
+  readonly id: Uint8Array;
+  readonly reason: RejectReason;
+  /** More detail where there is some, e.g. the stored-session error code; never secret. */
+  readonly detail?: string;
+}
+
+/** Message of {@link channels}.`storeError`: a store call failed (the cache answered a miss or dropped a write). */
+export interface StoreErrorEvent {
+  /** The store's `kind`, e.g. `"redis"`. */
+  readonly store: string;
+  /** Which call failed. */
+  readonly operation: string;
+  /** The error; store errors never contain session bytes. */
+  readonly error: unknown;
+}
+
+/** Message of {@link channels}.`breaker`: a store's circuit breaker changed state. */
+export interface BreakerEvent {
+  /** The store's `kind`. */
+  readonly store: string;
+  /** The new state. */
+  readonly state: 'open' | 'half-open' | 'closed';
+}
+
+/** The names of the channels, for `diagnostics_channel.subscribe(name, fn)`. */
+export const CHANNEL_NAMES = Object.freeze({
+  newSession: 'tls-session-cache:new',
+  resume: 'tls-session-cache:resume',
+  miss: 'tls-session-cache:miss',
+  remove: 'tls-session-cache:remove',
+  rejected: 'tls-session-cache:rejected',
+  storeError: 'tls-session-cache:store-error',
+  breaker: 'tls-session-cache:breaker',
+} as const);
+
+/** Message type of each channel. */
+export interface ChannelMessages {
+  newSession: NewSessionEvent;
+  resume: ResumeEvent;
+  miss: MissEvent;
+  remove: RemoveEvent;
+  rejected: RejectedEvent;
+  storeError: StoreErrorEvent;
+  breaker: BreakerEvent;
+}
+
+/** A channel whose messages have type `T`. */
+export interface TypedChannel<T> {
+  readonly name: string;
+  /** Whether anyone listens; publishers check it before building a message. */
+  readonly hasSubscribers: boolean;
+  /** Sends `message` to every subscriber (synchronously; a subscriber's exception is reported by Node, not thrown here). */
+  publish(message: T): void;
+}
+
+/**
+ * The library's `diagnostics_channel` channels. Every cache, adapter and attachment in the process
+ * publishes to the same channels.
+ *
+ * @example
+ * ```ts
+ * import diagnosticsChannel from 'node:diagnostics_channel';
+ * import { CHANNEL_NAMES } from 'tls-session-cache';
+ * diagnosticsChannel.subscribe(CHANNEL_NAMES.storeError, (m) => logger.warn(m, 'session store failed'));
+ * ```
+ */
+export const channels: { readonly [K in keyof ChannelMessages]: TypedChannel<ChannelMessages[K]> } =
+  Object.freeze({
+    newSession: diagnosticsChannel.channel(CHANNEL_NAMES.newSession),
+    resume: diagnosticsChannel.channel(CHANNEL_NAMES.resume),
+    miss: diagnosticsChannel.channel(CHANNEL_NAMES.miss),
+    remove: diagnosticsChannel.channel(CHANNEL_NAMES.remove),
+    rejected: diagnosticsChannel.channel(CHANNEL_NAMES.rejected),
+    storeError: diagnosticsChannel.channel(CHANNEL_NAMES.storeError),
+    breaker: diagnosticsChannel.channel(CHANNEL_NAMES.breaker),
+  }) as never;
+
+/**
+ * Subscribes `listener` to one channel by its key in {@link channels}.
+ * @returns a function that unsubscribes it
+ */
+export function onEvent<K extends keyof ChannelMessages>(
+  channel: K,
+  listener: (message: ChannelMessages[K]) => void,
+): () => void {
+  const name = CHANNEL_NAMES[channel];
+  const handler = (message: unknown): void => listener(message as ChannelMessages[K]);
+  diagnosticsChannel.subscribe(name, handler);
+  return () => {
+    diagnosticsChannel.unsubscribe(name, handler);
+  };
+}
