@@ -6,6 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type tls from 'node:tls';
 import { DEFAULT_SESSION_TIMEOUT, SessionCache } from '../cache/index.js';
 import { attach, statefulServerOptions, type Attachment } from '../node/index.js';
+import type { StoreLatencyRecorder } from '../metrics/store-latency.js';
 import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
 import { createStore } from '../stores/from-url.js';
 import type { SessionStore } from '../stores/store.js';
@@ -55,6 +56,12 @@ export interface HttpsServerOptions {
    * @default 300
    */
   timeout?: number;
+  /**
+   * Times the store's calls (for `serve --metrics-port`): the cache then uses the store through
+   * `storeLatency.wrap(store)`.
+   * @default undefined (not timed)
+   */
+  storeLatency?: StoreLatencyRecorder | undefined;
 }
 
 /** A listening server made by {@link startHttpsServer}. */
@@ -161,7 +168,7 @@ async function listenWith(
   // A client that gives up mid-handshake is routine for a test server, not worth a crash or a log.
   server.on('tlsClientError', () => undefined);
 
-  const { cache, adapter } = cacheFor(opened, timeout);
+  const { cache, adapter } = cacheFor(options.storeLatency?.wrap(opened) ?? opened, timeout);
   let attachment: Attachment;
   try {
     attachment = attach(server, cache, {

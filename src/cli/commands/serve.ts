@@ -13,6 +13,12 @@ import {
 } from '../https-server.js';
 import { createStore } from '../../stores/from-url.js';
 import type { SessionStore } from '../../stores/store.js';
+import { logEvents } from '../../event-log.js';
+import { createMetrics } from '../../metrics/create-metrics.js';
+import { loadPromClient } from '../../metrics/prom-client.js';
+import { StoreLatencyRecorder } from '../../metrics/store-latency.js';
+import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
+import { optionValue, show, wholeNumber } from '../option-parsing.js';
 import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../store-url.js';
 
 /** The port `serve` listens on unless told otherwise. */
@@ -29,6 +35,31 @@ export interface RawServeOptions {
   tenant?: string;
   sessionIdContext: string;
   timeout: string;
+  metricsPort?: string;
+  metricsHost: string;
+  logEvents?: boolean;
+}
+
+/** `serve`'s monitoring options, checked: the metrics endpoint and the event log. */
+export interface ServeMonitoring {
+  /** Port of the `/metrics` endpoint (0: any free one); absent: no endpoint. */
+  metricsPort?: number;
+  /** Address of the `/metrics` endpoint. */
+  metricsHost: string;
+  /** Print every event as a JSON line on stderr. */
+  logEvents: boolean;
+}
+
+/** Checks `--metrics-port`, `--metrics-host` and `--log-events`. */
+export function parseServeMonitoring(raw: RawServeOptions): ServeMonitoring {
+  if (raw.metricsHost.trim() === '') throw new Error('--metrics-host: must not be empty');
+  return {
+    ...(raw.metricsPort === undefined
+      ? {}
+      : { metricsPort: wholeNumber('--metrics-port', raw.metricsPort, 0, 65_535) }),
+    metricsHost: raw.metricsHost,
+    logEvents: raw.logEvents === true,
+  };
 }
 
 /**
@@ -83,32 +114,79 @@ export function registerServeCommand(program: Command): void {
       DEFAULT_SESSION_ID_CONTEXT,
     )
     .option('--timeout <seconds>', 'session lifetime in seconds', String(DEFAULT_SESSION_TIMEOUT))
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on http://METRICS-HOST:PORT/metrics (0 picks a free port); needs prom-client',
+    )
+    .option('--metrics-host <host>', 'address of the metrics endpoint', '127.0.0.1')
+    .option(
+      '--log-events',
+      'print every cache event (new, resume, miss, remove, rejected, store-error, breaker) as a JSON line on stderr',
+    )
     // An invalid option is one line on stderr, not the whole help.
     .showHelpAfterError(false)
     .addHelpText(
       'after',
       `
 Every request is answered with "ok", the TLS protocol and whether the session was resumed.
-Prints one line, "listening on https://HOST:PORT", when ready; SIGTERM or SIGINT stop it.
+Prints one line, "listening on https://HOST:PORT", when ready (and, with --metrics-port, a second
+one, "metrics on http://HOST:PORT/metrics"); SIGTERM or SIGINT stop it. --log-events lines carry
+ids as hex prefixes and never a secret.
+Exit codes: 0 stopped by a signal; 1 error (one line on stderr).
 
 Examples:
   $ tls-session-cache serve --port 0 --tls 1.3
   $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --session-id-context my-api
+  $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --metrics-port 9464 --log-events
+  $ curl -s http://127.0.0.1:9464/metrics | grep tls_session_cache_hits_total
   $ openssl s_client -connect 127.0.0.1:8443 -sess_out s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n'
   $ openssl s_client -connect 127.0.0.1:8443 -sess_in s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n' | grep Reused`,
     )
     .action(async (raw: RawServeOptions) => {
       const options = parseServeOptions(raw);
+      const monitoring = parseServeMonitoring(raw);
+      // Before anything is opened: a missing prom-client is a one-line error, not a half-started server.
+      const client =
+        monitoring.metricsPort === undefined
+          ? undefined
+          : optionValue('--metrics-port', () => loadPromClient('--metrics-port'));
+      const storeLatency = client === undefined ? undefined : new StoreLatencyRecorder();
       const store = await openStoreOption(options.store as StoreUrl);
       let running: RunningHttpsServer;
       try {
         // The server owns the store from here on, and closes it if it cannot start.
-        running = await startHttpsServer({ ...options, store });
+        running = await startHttpsServer({ ...options, store, storeLatency });
       } catch (error) {
         // listen errors (EADDRINUSE, a host that does not resolve) and unusable certificates.
         const message = error instanceof Error ? error.message : String(error);
         throw new Error(`serve: ${message.split('\n')[0] ?? ''}`);
       }
+      let metricsServer: MetricsServer | undefined;
+      if (client !== undefined) {
+        const registry = new client.Registry();
+        client.collectDefaultMetrics({ register: registry });
+        createMetrics({
+          cache: running.cache,
+          attachment: running.attachment,
+          adapter: running.storeAdapter,
+          storeLatency,
+          registry,
+        });
+        try {
+          metricsServer = await startMetricsServer(
+            registry,
+            monitoring.metricsHost,
+            monitoring.metricsPort!,
+          );
+        } catch (error) {
+          await running.close(0);
+          const message = error instanceof Error ? error.message : String(error);
+          throw new Error(`--metrics-port: ${message.split('\n')[0] ?? ''}`);
+        }
+      }
+      const stopLogging = monitoring.logEvents
+        ? logEvents((line) => process.stderr.write(line))
+        : undefined;
       let stopping = false;
       const stop = (): void => {
         if (stopping) {
@@ -117,17 +195,23 @@ Examples:
           process.exit(1);
         }
         stopping = true;
-        void running.close(DEFAULT_CLOSE_GRACE_MS).then(() => {
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          process.exitCode = 0;
-          // Everything of ours is closed; should a handle we do not know of linger, exit anyway.
-          setTimeout(() => process.exit(0), 2000).unref();
-        });
+        void Promise.all([running.close(DEFAULT_CLOSE_GRACE_MS), metricsServer?.close()]).then(
+          () => {
+            stopLogging?.();
+            process.off('SIGTERM', stop);
+            process.off('SIGINT', stop);
+            process.exitCode = 0;
+            // Everything of ours is closed; should a handle we do not know of linger, exit anyway.
+            setTimeout(() => process.exit(0), 2000).unref();
+          },
+        );
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
-      process.stdout.write(`listening on ${running.url}\n`);
+      // One write, so that a reader waiting for the first line gets the second with it.
+      process.stdout.write(
+        `listening on ${running.url}\n${metricsServer === undefined ? '' : `metrics on ${metricsServer.url}\n`}`,
+      );
     });
 }
 
@@ -144,30 +228,12 @@ export async function openStoreOption(url: StoreUrl): Promise<SessionStore> {
   }
 }
 
-function wholeNumber(name: string, value: string, min: number, max: number): number {
-  const n = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(n >= min && n <= max)) {
-    throw new Error(`${name}: must be a whole number from ${min} to ${max}, got ${show(value)}`);
-  }
-  return n;
-}
-
 function tlsChoice(value: string): TlsChoice {
   const found = TLS_CHOICES.find((choice) => choice === value);
   if (found === undefined) {
     throw new Error(`--tls: must be one of ${TLS_CHOICES.join(', ')}, got ${show(value)}`);
   }
   return found;
-}
-
-/** Runs a validator and prefixes its error with the option's name, keeping the first line. */
-function optionValue<T>(name: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`${name}: ${message.split('\n')[0] ?? ''}`);
-  }
 }
 
 function readPem(name: string, file: string): Buffer {
@@ -177,8 +243,4 @@ function readPem(name: string, file: string): Buffer {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new Error(`${name}: cannot read ${show(file)} (${code})`);
   }
-}
-
-function show(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
 }
