@@ -116,3 +116,13 @@ export {
   type StoreErrorEvent,
   type TypedChannel,
 } from './events.js';
+
+// Operating: Prometheus metrics (prom-client, an optional peer dependency) and events as log lines.
+export * from './metrics/index.js';
+export {
+  formatEvent,
+  idPrefix,
+  logEvents,
+  LOGGED_ID_BYTES,
+  type EventLogOptions,
+} from './event-log.js';
