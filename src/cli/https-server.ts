@@ -10,7 +10,6 @@ import type { StoreLatencyRecorder } from '../metrics/store-latency.js';
 import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
 import { createStore } from '../stores/from-url.js';
 import type { SessionStore } from '../stores/store.js';
-import { generateSelfSigned } from './self-signed.js';
 import type { StoreUrl } from './store-url.js';
 
 /** Which TLS versions the server offers. */
@@ -146,7 +145,9 @@ async function listenWith(
   const pair =
     options.cert !== undefined && options.key !== undefined
       ? { cert: options.cert.toString(), key: options.key }
-      : await generateSelfSigned();
+      : // Loaded only when needed: the certificate library takes ~0.3–0.7 s to load, which every
+        // other command (stats, list, …) would pay at start-up.
+        await (await import('./self-signed.js')).generateSelfSigned();
 
   const server = https.createServer(
     { cert: pair.cert, key: pair.key, ...versionsOf(choice), ...stateful },

@@ -11,7 +11,7 @@ import {
   type RawStoreOptions,
 } from '../operating-options.js';
 import { scanSessions, type SessionSummary } from '../session-selection.js';
-import { openStoreAccess } from '../store-access.js';
+import { openStoreAccess, STORE_ENV } from '../store-access.js';
 import { formatTable, formatTime, shortId } from '../table.js';
 
 /** Rows `list` prints unless `--limit` says otherwise. */
@@ -71,7 +71,7 @@ export function registerListCommand(program: Command): void {
 Sessions are listed in the store's order. --json prints one array of objects with the whole id
 (hex), namespace, tenant, protocol, cipher, sni, alpn, createdAt, expiresAt (ISO 8601) and size;
 the table shows the first 8 bytes of each id, enough for "inspect" and "remove". --store may also
-come from the ${'TLS_SESSION_CACHE_STORE'} environment variable.
+come from the ${STORE_ENV} environment variable.
 ${EXIT_CODES_HELP}
 
 Examples:
