@@ -27,14 +27,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import tls from 'node:tls';
-import { SessionCache } from '../../src/cache/index.js';
-import { attach, statefulServerOptions, type Attachment } from '../../src/node/index.js';
-import { storeCallbacks } from '../../src/stores/cache-adapter.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
-import { RedisStore } from '../../src/stores/redis-store.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import type { Attachment, SessionStore } from '../../src/index.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis-server.js';
-import type { SessionStore } from '../../src/stores/store.js';
 import { generateCert, readCert, removeCert, type BenchCert } from './certs.js';
 import {
   CONFIGS,
@@ -52,6 +46,22 @@ import {
   type ServerReport,
   type TlsVersion,
 } from './common.js';
+
+// The library as users run it: the tsc build in dist/ (`npm run bench` builds first), typed by the
+// sources. Loaded through tsx, the sources would carry esbuild's keepNames helper (`__name`, a
+// defineProperty per closure created), which a CPU profile shows on every connection of attach().
+const lib = (await import(
+  new URL('../../dist/index.js', import.meta.url).href
+)) as typeof import('../../src/index.js');
+const {
+  MemoryStore,
+  RedisStore,
+  SessionCache,
+  SqliteStore,
+  attach,
+  statefulServerOptions,
+  storeCallbacks,
+} = lib;
 
 const { values } = parseArgs(process.argv.slice(2), {
   values: ['config', 'tls', 'cert-dir', 'port'],
