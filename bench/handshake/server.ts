@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import tls from 'node:tls';
+import type * as Library from '../../src/index.js';
 import type { Attachment, SessionStore } from '../../src/index.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis-server.js';
 import { generateCert, readCert, removeCert, type BenchCert } from './certs.js';
@@ -50,9 +51,7 @@ import {
 // The library as users run it: the tsc build in dist/ (`npm run bench` builds first), typed by the
 // sources. Loaded through tsx, the sources would carry esbuild's keepNames helper (`__name`, a
 // defineProperty per closure created), which a CPU profile shows on every connection of attach().
-const lib = (await import(
-  new URL('../../dist/index.js', import.meta.url).href
-)) as typeof import('../../src/index.js');
+const lib = (await import(new URL('../../dist/index.js', import.meta.url).href)) as typeof Library;
 const {
   MemoryStore,
   RedisStore,

@@ -13,6 +13,7 @@ import type {
 import type { SessionRecord } from '../node/session-record.js';
 import { channels } from '../events.js';
 import {
+  MAX_STORED_SESSION_BYTES,
   StoredSessionError,
   decodeStoredSession,
   encodeStoredSession,
@@ -205,6 +206,10 @@ export function storeCallbacks(
   const clock = functionOption('clock', opts.clock) ?? Date.now;
   const onError = functionOption('onError', opts.onError);
   const codecOptions = { codec: opts.codec };
+  const maxValueBytes =
+    Number.isSafeInteger(store.maxValueBytes) && store.maxValueBytes > 0
+      ? store.maxValueBytes
+      : MAX_STORED_SESSION_BYTES;
   // Fails early on a malformed codec rather than on the first session.
   if (opts.codec !== undefined) {
     encodeStoredSession({ id: PROBE_ID, data: PROBE_ID, namespace: '' }, codecOptions);
@@ -330,6 +335,13 @@ export function storeCallbacks(
   ): SessionRecord | undefined => {
     if (value === undefined || value === null) return undefined;
     try {
+      // Whoever can write to the store can plant anything: bound the size before any parsing.
+      if (value instanceof Uint8Array && value.byteLength > maxValueBytes) {
+        throw new StoredSessionError(
+          'TOO_LARGE',
+          `stored value of ${value.byteLength} bytes is over the store's maxValueBytes (${maxValueBytes})`,
+        );
+      }
       const record = decodeStoredSession(value, namespace, id, codecOptions);
       stats.found++;
       return record;

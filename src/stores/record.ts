@@ -93,9 +93,12 @@ export interface StoredSessionOptions {
  *   where a codec is required), or the codec could not decode it;
  * - `BAD_FORMAT`: reserved flag bits set, a length out of bounds, or bytes after the DER;
  * - `NAMESPACE_MISMATCH` / `ID_MISMATCH`: the value belongs to another key;
- * - `BAD_SESSION`: the DER inside is not a valid serialized session.
+ * - `BAD_SESSION`: the DER inside is not a valid serialized session;
+ * - `TOO_LARGE`: larger than the store's `maxValueBytes` (refused before parsing; the store adapter
+ *   checks it).
  */
 export type StoredSessionErrorCode =
+  | 'TOO_LARGE'
   | 'BAD_INPUT'
   | 'TRUNCATED'
   | 'UNSUPPORTED_VERSION'
