@@ -127,3 +127,70 @@ export class RevocationBatch {
     return out;
   }
 }
+
+/**
+ * Publishes removals for a networked store, merged and bounded: at most one publication in flight
+ * per store instance; the removals made while it is on its way wait, merged by
+ * {@link RevocationBatch}, and go out together in the next one. Concurrent deletes of many ids
+ * thus become a few reports of at most 64 ids (or their namespaces, or everything), never one per
+ * id; sequential deletes are one each, paced by the store's round trips.
+ */
+export class RevocationPublisher {
+  readonly #send: (reports: Revocation[]) => Promise<unknown>;
+  #next:
+    | {
+        batch: RevocationBatch;
+        done: Promise<void>;
+        resolve: () => void;
+        reject: (error: unknown) => void;
+      }
+    | undefined;
+  #sending = false;
+
+  /** @param send - publishes one set of reports; its failure fails every removal in it */
+  constructor(send: (reports: Revocation[]) => Promise<unknown>) {
+    this.#send = send;
+  }
+
+  /** Publishes `revocation` (with whatever else is waiting); settles when it was published. */
+  publish(revocation: Revocation): Promise<void> {
+    if (this.#next === undefined) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.#next = { batch: new RevocationBatch(), done, resolve, reject };
+    }
+    const next = this.#next;
+    next.batch.add(revocation);
+    if (!this.#sending) this.#flush();
+    return next.done;
+  }
+
+  #flush(): void {
+    const current = this.#next;
+    if (current === undefined) return;
+    this.#next = undefined;
+    this.#sending = true;
+    let sent: Promise<unknown>;
+    try {
+      sent = this.#send(current.batch.reports());
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    sent.then(
+      () => {
+        current.resolve();
+        this.#sending = false;
+        this.#flush();
+      },
+      (error: unknown) => {
+        current.reject(error);
+        this.#sending = false;
+        this.#flush();
+      },
+    );
+  }
+}
