@@ -851,6 +851,22 @@ describe.skipIf(NO_REDIS)('RedisStore revocation reports (pub/sub)', () => {
     expect(seen).toEqual([{ namespace: NS, id: bytes(3) }]);
   });
 
+  it('a subscription whose Redis goes silent (paused) reports everything, and again once back', async () => {
+    // commandTimeoutMs 100: an unanswered heartbeat PING ends the connection after socketTimeout
+    // (its floor, 1 s).
+    const { store, seen } = await watching({ commandTimeoutMs: 100, connectTimeoutMs: 500 });
+    redis.pause();
+    try {
+      await until(() => seen.length >= 1);
+      expect(seen).toEqual([{}]);
+      expect(store.revocationsSubscribed).toBe(false);
+    } finally {
+      redis.resume();
+    }
+    await until(() => seen.length >= 2 && store.revocationsSubscribed);
+    expect(seen).toEqual([{}, {}]);
+  });
+
   it('a message that does not parse counts as everything', async () => {
     const { seen } = await watching();
     await raw.publish(Buffer.from('rev:\u0000revocations\u00000'), 'not a revocation');
