@@ -259,6 +259,41 @@ export class SessionCache {
   }
 
   /**
+   * Drops this process's copy of a session that was revoked elsewhere (deleted from the shared
+   * store by another process or a script), with reason `revoked`: the remove callback is told, but
+   * an external cache must not delete again (the store already did). Unlike {@link remove}, nothing
+   * is said when the internal cache does not hold it.
+   * @returns whether the internal cache held it.
+   */
+  revoke(id: Uint8Array, namespace = ''): boolean {
+    checkNamespace(namespace);
+    const entry = this.#entries.get(entryKey(id, namespace));
+    if (entry === undefined) return false;
+    this.#removeEntry(entry, 'revoked');
+    this.#drain();
+    return true;
+  }
+
+  /**
+   * {@link revoke} for every session of `namespace`, or for every session when `namespace` is
+   * `undefined` (a whole namespace or the whole store was cleared, or revocations may have been
+   * missed).
+   * @returns how many were dropped.
+   */
+  revokeAll(namespace?: string): number {
+    if (namespace === undefined) return this.#removeAll('revoked');
+    checkNamespace(namespace);
+    let removed = 0;
+    for (const entry of [...this.#entries.values()]) {
+      if ((entry.session.namespace ?? '') !== namespace) continue;
+      this.#removeEntry(entry, 'revoked');
+      removed++;
+    }
+    this.#drain();
+    return removed;
+  }
+
+  /**
    * Removes every session that has expired at `nowMs` (`SSL_CTX_flush_sessions`).
    * @returns how many were removed.
    */

@@ -261,8 +261,9 @@ function openStore(store: StoreUrl | SessionStore): Promise<SessionStore> {
  * - shared stores (SQLite, Redis): OpenSSL's model, the internal cache in front of the external
  *   one. A TLS 1.2 session this process has already seen resumes from memory without a store
  *   read; TLS 1.3 lookups always go to the store (its atomic take is what makes a ticket single
- *   use across processes). The price: a session revoked or found bad in another process can still
- *   resume here from memory until it expires, as with OpenSSL's own per-process caches.
+ *   use across processes). The adapter is bound to the cache, so that a session removed from the
+ *   store — by another process, a script or the CLI — leaves this memory too, within the store's
+ *   propagation bound (see the README's "Revocation across processes").
  */
 function cacheFor(
   store: SessionStore,
@@ -275,5 +276,6 @@ function cacheFor(
     ...adapter.callbacks,
     ...(externalOnly ? { noInternalStore: true, noInternalLookup: true } : {}),
   });
+  adapter.bind(cache);
   return { cache, adapter };
 }

@@ -19,7 +19,8 @@ import {
   encodeStoredSession,
   type StoredSessionCodec,
 } from './record.js';
-import type { SessionStore } from './store.js';
+import { covers } from './revocations.js';
+import type { Revocation, SessionStore } from './store.js';
 import {
   MAX_ID_BYTES,
   checkOptions,
@@ -32,7 +33,7 @@ import {
 export const DEFAULT_MAX_IN_FLIGHT_WRITES = 1024;
 
 /** Which store call failed, for {@link StoreCallbacksOptions.onError}. */
-export type StoreOperation = 'set' | 'get' | 'take' | 'delete' | 'encode' | 'decode';
+export type StoreOperation = 'set' | 'get' | 'take' | 'delete' | 'encode' | 'decode' | 'revoke';
 
 /** Options of {@link storeCallbacks}. */
 export interface StoreCallbacksOptions {
@@ -95,6 +96,26 @@ export interface StoreAdapterStats {
   decodeErrors: number;
   /** Writes and deletes pending now. */
   inFlight: number;
+  /** Revocation reports received from the store (see {@link StoreAdapter.bind}). */
+  revocations: number;
+  /** Sessions dropped from bound caches' memory because of those reports. */
+  revokedSessions: number;
+  /**
+   * Store reads whose answer arrived after a revocation that covers it had been reported: answered
+   * as a miss, so that a revoked session does not re-enter memory through a read already in flight.
+   */
+  staleReads: number;
+}
+
+/**
+ * What {@link StoreAdapter.bind} needs of a cache: `SessionCache`'s `revoke` and `revokeAll`, which
+ * drop sessions from memory with reason `revoked` (which does not delete from the store again).
+ */
+export interface RevocableCache {
+  /** Drops the session from memory; see `SessionCache.revoke`. */
+  revoke(id: Uint8Array, namespace: string): boolean;
+  /** Drops every session of `namespace` (every session when `undefined`); see `SessionCache.revokeAll`. */
+  revokeAll(namespace?: string): number;
 }
 
 /** The three callbacks, ready to spread into `SessionCacheOptions`. */
@@ -115,6 +136,19 @@ export interface StoreAdapter extends StoreCallbacks {
   readonly callbacks: StoreCallbacks;
   /** A snapshot of the counters. */
   stats(): StoreAdapterStats;
+  /**
+   * Keeps `cache`'s memory (its internal cache) in step with the store: every session removed from
+   * the store — by `cache.remove`, by another process, by a script or the CLI (`store.delete`,
+   * `store.clear`) — is dropped from `cache` too, within the store's propagation bound, so that no
+   * process resumes it from memory. Needs a store with `watchRevocations` (every store of this
+   * package has it); for another store it does nothing and {@link propagatesRevocations} is false.
+   * Call it once per cache, right after making the cache. The removals carry reason `revoked`,
+   * which never deletes from the store again (no loops).
+   * @returns a function that stops it (idempotent); {@link close} stops it too
+   */
+  bind(cache: RevocableCache): () => void;
+  /** Whether the store reports revocations (has `watchRevocations`), i.e. {@link bind} does something. */
+  readonly propagatesRevocations: boolean;
   /** Resolves once every write and delete issued so far has settled. Never rejects. */
   drain(): Promise<void>;
   /**
@@ -159,6 +193,9 @@ const DELETE_ON_REMOVE: Readonly<Record<RemoveReason, boolean>> = {
   // A single-use session was resumed: with a get callback the store's atomic `take` already
   // deleted it (the engine does not even notify this case then).
   resumed: false,
+  // The store reported that it was removed there (by this process or another): deleting again
+  // would only make the store report it again, to every process.
+  revoked: false,
 };
 
 /**
@@ -176,6 +213,7 @@ const DELETE_ON_REMOVE: Readonly<Record<RemoveReason, boolean>> = {
  * ```ts
  * const adapter = storeCallbacks(await SqliteStore.open({ path: 'sessions.db' }));
  * const cache = new SessionCache({ ...adapter.callbacks });
+ * adapter.bind(cache); // sessions removed from the store (anywhere) leave this cache's memory too
  * attach(server, cache);
  * // at shutdown: cache.close(); await adapter.close();
  * ```
@@ -228,6 +266,9 @@ export function storeCallbacks(
     readErrors: 0,
     decodeErrors: 0,
     inFlight: 0,
+    revocations: 0,
+    revokedSessions: 0,
+    staleReads: 0,
   };
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -356,6 +397,55 @@ export function storeCallbacks(
     }
   };
 
+  // Revocations: the bound caches, and the reads in flight that a revocation may overtake. A read
+  // of a shared store may be answered with a session just before it was deleted and reach us after
+  // the report of that delete (two connections, no order between them); its answer would put the
+  // revoked session back into memory. Only reads whose answer the cache keeps matter (`get`; a
+  // `take`'s answer resumes once and is not kept). Bounded by the store's pending commands.
+  const bound = new Set<RevocableCache>();
+  const readsInFlight = new Set<{ namespace: string; id: Uint8Array; stale: boolean }>();
+  let unwatch: (() => void) | undefined;
+  const onRevocation = (revocation: Revocation): void => {
+    stats.revocations++;
+    for (const read of readsInFlight) {
+      if (covers(revocation, read.namespace, read.id)) read.stale = true;
+    }
+    for (const cache of bound) {
+      try {
+        if (revocation.namespace === undefined || revocation.id === undefined) {
+          stats.revokedSessions += cache.revokeAll(revocation.namespace);
+        } else if (cache.revoke(revocation.id, revocation.namespace)) {
+          stats.revokedSessions++;
+        }
+      } catch (error) {
+        report(error, 'revoke');
+      }
+    }
+  };
+  const propagatesRevocations = typeof store.watchRevocations === 'function';
+  const bind = (cache: RevocableCache): (() => void) => {
+    if (
+      typeof cache !== 'object' ||
+      cache === null ||
+      typeof cache.revoke !== 'function' ||
+      typeof cache.revokeAll !== 'function'
+    ) {
+      throw new TypeError('cache must be a SessionCache (with revoke and revokeAll)');
+    }
+    if (!propagatesRevocations || closed) return () => undefined;
+    bound.add(cache);
+    unwatch ??= store.watchRevocations!(onRevocation);
+    return () => {
+      bound.delete(cache);
+      if (bound.size === 0) stopWatching();
+    };
+  };
+  const stopWatching = (): void => {
+    const stop = unwatch;
+    unwatch = undefined;
+    stop?.();
+  };
+
   const onGet: GetSessionCallback = (id: Uint8Array, info: GetSessionInfo) => {
     // An id no store can hold (TLS 1.3 PSK identities may be 65 535 bytes) is a miss, at no cost.
     if (closed || id.byteLength === 0 || id.byteLength > MAX_ID_BYTES) return undefined;
@@ -375,9 +465,21 @@ export function storeCallbacks(
       throw error;
     }
     if (!isPromiseLike<Uint8Array | undefined>(answer)) return decode(answer, id, namespace);
+    const read = singleUse || unwatch === undefined ? undefined : { namespace, id, stale: false };
+    if (read !== undefined) readsInFlight.add(read);
     return Promise.resolve(answer).then(
-      (value) => decode(value, id, namespace),
+      (value) => {
+        if (read !== undefined) {
+          readsInFlight.delete(read);
+          if (read.stale && value !== undefined && value !== null) {
+            stats.staleReads++;
+            return undefined;
+          }
+        }
+        return decode(value, id, namespace);
+      },
       (error: unknown) => {
+        if (read !== undefined) readsInFlight.delete(read);
         stats.readErrors++;
         report(error, operation);
         throw error;
@@ -400,9 +502,13 @@ export function storeCallbacks(
     onRemove,
     onGet,
     stats: () => ({ ...stats }),
+    bind,
+    propagatesRevocations,
     drain,
     close: () => {
       closed = true;
+      bound.clear();
+      stopWatching();
       closing ??= drain().then(() => store.close());
       return closing;
     },

@@ -41,3 +41,7 @@ export { createStore } from './from-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from './validate.js';
 export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
+// Revocation across processes (watchRevocations, adapter.bind).
+export type { Revocation, RevocationListener } from './store.js';
+export type { RevocableCache } from './cache-adapter.js';
+export { DEFAULT_SQLITE_REVOCATION_POLL_MS } from './sqlite-store.js';
