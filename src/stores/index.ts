@@ -41,3 +41,4 @@ export { createStore } from './from-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from './validate.js';
 export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
+export * from './encryption/index.js';
