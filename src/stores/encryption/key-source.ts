@@ -142,7 +142,7 @@ function readBounded(path: string): Buffer {
       // A warning, not a refusal: container runtimes mount secrets 0644 by default (Kubernetes'
       // defaultMode, Docker configs), and refusing those would push people to plain text instead.
       process.emitWarning(
-        `keyFile ${path} can be read or written by group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}): whoever reads it can decrypt stored sessions; chmod 600 it`,
+        `keyFile ${path} is open to group or others (mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}): whoever can read it can decrypt stored sessions, whoever can write it can plant them; chmod 600 it`,
         { code: 'TLS_SESSION_CACHE_KEY_FILE_MODE' },
       );
     }
