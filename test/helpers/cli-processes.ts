@@ -57,11 +57,15 @@ export function cliProcesses() {
       await Promise.all([...children].map((child) => stop(child)));
       children.clear();
     },
-    /** `serve --port 0 ...args`, resolved once it printed its `listening on` line. */
-    startServe(args: string[]): Promise<Serving> {
+    /**
+     * `serve --port 0 ...args`, resolved once it printed its `listening on` line.
+     * @param env - its environment (default: this process's)
+     */
+    startServe(args: string[], env?: NodeJS.ProcessEnv): Promise<Serving> {
       const child = track(
         spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
           stdio: ['ignore', 'pipe', 'pipe'],
+          ...(env === undefined ? {} : { env }),
         }),
       );
       const exited = exitOf(child);
