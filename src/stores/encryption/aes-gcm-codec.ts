@@ -27,7 +27,7 @@ import {
   type StoredSessionCodec,
   type StoredSessionContext,
 } from '../record.js';
-import { Keyring, entriesOf, isKeyring, type KeyringEntry } from './keyring.js';
+import { entriesOf, isKeyring, type Keyring, type KeyringEntry } from './keyring.js';
 import { describe } from '../validate.js';
 
 /** The codec id of AES-256-GCM in the envelope (byte 1). */
