@@ -95,10 +95,19 @@ export function cliProcesses() {
         });
       });
     },
-    /** Runs the CLI to completion. */
-    async runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    /**
+     * Runs the CLI to completion.
+     * @param env - its environment (default: this process's)
+     */
+    async runCli(
+      args: string[],
+      env?: NodeJS.ProcessEnv,
+    ): Promise<{ code: number | null; stdout: string; stderr: string }> {
       const child = track(
-        spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+        spawn(process.execPath, [CLI, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          ...(env === undefined ? {} : { env }),
+        }),
       );
       let stdout = '';
       let stderr = '';
