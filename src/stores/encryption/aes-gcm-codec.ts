@@ -184,7 +184,7 @@ export class AesGcmCodec implements StoredSessionCodec {
 }
 
 // Nonces come from a pool filled by the CSPRNG 4 KiB at a time: one randomFillSync call costs
-// several µs whatever its size (measured 7 µs for 12 bytes, bench:encryption), so a call per record
+// several µs whatever its size (about 6 µs for 12 bytes, bench:encryption), so a call per record
 // would be a third of the codec's cost. Each pool byte is handed out once and the pool is refilled
 // before reuse, so nonces stay as random and as unique as direct calls would make them.
 const NONCE_POOL = Buffer.alloc(4096 - (4096 % AES_GCM_NONCE_BYTES));
