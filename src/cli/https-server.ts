@@ -8,6 +8,7 @@ import { DEFAULT_SESSION_TIMEOUT, SessionCache } from '../cache/index.js';
 import { attach, statefulServerOptions, type Attachment } from '../node/index.js';
 import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
 import { createStore } from '../stores/from-url.js';
+import type { Keyring } from '../stores/encryption/keyring.js';
 import type { SessionStore } from '../stores/store.js';
 import { generateSelfSigned } from './self-signed.js';
 import type { StoreUrl } from './store-url.js';
@@ -55,6 +56,11 @@ export interface HttpsServerOptions {
    * @default 300
    */
   timeout?: number;
+  /**
+   * Keys to encrypt stored sessions with (AES-256-GCM); see `StoreCallbacksOptions.encryption`.
+   * @default undefined (stored in plain text)
+   */
+  encryption?: Keyring | undefined;
 }
 
 /** A listening server made by {@link startHttpsServer}. */
@@ -161,7 +167,7 @@ async function listenWith(
   // A client that gives up mid-handshake is routine for a test server, not worth a crash or a log.
   server.on('tlsClientError', () => undefined);
 
-  const { cache, adapter } = cacheFor(opened, timeout);
+  const { cache, adapter } = cacheFor(opened, timeout, options.encryption);
   let attachment: Attachment;
   try {
     attachment = attach(server, cache, {
@@ -268,8 +274,9 @@ function openStore(store: StoreUrl | SessionStore): Promise<SessionStore> {
 function cacheFor(
   store: SessionStore,
   timeout: number,
+  encryption: Keyring | undefined,
 ): { cache: SessionCache; adapter: StoreAdapter } {
-  const adapter = storeCallbacks(store, { timeout });
+  const adapter = storeCallbacks(store, { timeout, encryption });
   const externalOnly = store.kind === 'memory';
   const cache = new SessionCache({
     timeout,

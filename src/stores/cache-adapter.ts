@@ -21,6 +21,7 @@ import {
 } from './record.js';
 import { covers } from './revocations.js';
 import type { Revocation, SessionStore } from './store.js';
+import { codecFromOptions, type EncryptionOption } from './encryption/options.js';
 import {
   MAX_ID_BYTES,
   checkOptions,
@@ -51,6 +52,13 @@ export interface StoreCallbacksOptions {
    * @default undefined (plain envelopes)
    */
   codec?: StoredSessionCodec | undefined;
+  /**
+   * Encrypts stored values (AES-256-GCM, `AesGcmCodec`) with a `Keyring`, or with the
+   * keyring `loadKeyring` finds in `{ keys, keyFile, env }` (which must then hold a key). Values
+   * are then bound to their namespace and id, and plain ones are refused. Not with `codec`.
+   * @default undefined (plain envelopes, unless `codec` is given)
+   */
+  encryption?: EncryptionOption | undefined;
   /**
    * Lifetime in seconds of a session that carries no timeout of its own (the Node wiring's sessions
    * always carry one); use the cache's `timeout`.
@@ -243,13 +251,13 @@ export function storeCallbacks(
   const defaultTimeout = integerOption('timeout', opts.timeout, DEFAULT_SESSION_TIMEOUT, 0);
   const clock = functionOption('clock', opts.clock) ?? Date.now;
   const onError = functionOption('onError', opts.onError);
-  const codecOptions = { codec: opts.codec };
+  const codecOptions = { codec: codecFromOptions(opts.codec, opts.encryption) };
   const maxValueBytes =
     Number.isSafeInteger(store.maxValueBytes) && store.maxValueBytes > 0
       ? store.maxValueBytes
       : MAX_STORED_SESSION_BYTES;
   // Fails early on a malformed codec rather than on the first session.
-  if (opts.codec !== undefined) {
+  if (codecOptions.codec !== undefined) {
     encodeStoredSession({ id: PROBE_ID, data: PROBE_ID, namespace: '' }, codecOptions);
   }
 

@@ -45,3 +45,4 @@ export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
 export type { Revocation, RevocationListener } from './store.js';
 export type { RevocableCache } from './cache-adapter.js';
 export { DEFAULT_SQLITE_REVOCATION_POLL_MS } from './sqlite-store.js';
+export * from './encryption/index.js';

@@ -11,6 +11,8 @@ import {
   type RunningHttpsServer,
   type TlsChoice,
 } from '../https-server.js';
+import { KEYS_ENV_VAR, loadKeyring } from '../../stores/encryption/key-source.js';
+import type { Keyring } from '../../stores/encryption/keyring.js';
 import { createStore } from '../../stores/from-url.js';
 import type { SessionStore } from '../../stores/store.js';
 import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../store-url.js';
@@ -29,13 +31,20 @@ export interface RawServeOptions {
   tenant?: string;
   sessionIdContext: string;
   timeout: string;
+  keyFile?: string;
 }
 
 /**
- * Checks `serve`'s options and reads the certificate files. Every error is an `Error` whose message
- * is one line starting with the option's name (`--port: …`), which main prints after the program name.
+ * Checks `serve`'s options and reads the certificate and key files. Every error is an `Error` whose
+ * message is one line starting with the option's name (`--port: …`), which main prints after the
+ * program name.
+ *
+ * @param env - where {@link KEYS_ENV_VAR} is read from when there is no `--key-file`
  */
-export function parseServeOptions(raw: RawServeOptions): HttpsServerOptions {
+export function parseServeOptions(
+  raw: RawServeOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): HttpsServerOptions {
   const options: HttpsServerOptions = {
     host: raw.host,
     port: wholeNumber('--port', raw.port, 0, 65_535),
@@ -57,7 +66,27 @@ export function parseServeOptions(raw: RawServeOptions): HttpsServerOptions {
     options.cert = readPem('--cert', raw.cert);
     options.key = readPem('--key', raw.key);
   }
+  const encryption = keyringOption(raw.keyFile, env);
+  if (encryption !== undefined) options.encryption = encryption;
   return options;
+}
+
+/**
+ * The keys of `--key-file`, else of {@link KEYS_ENV_VAR}; `undefined` when neither is given (then
+ * sessions are stored in plain text). Errors are one line naming the option, never key text.
+ */
+export function keyringOption(
+  keyFile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Keyring | undefined {
+  if (keyFile === undefined) {
+    // loadKeyring's messages already start with the variable's name.
+    return optionValue('', () => loadKeyring({ env }));
+  }
+  return optionValue('--key-file', () =>
+    // The flag overrides the environment, as flags do.
+    loadKeyring({ keyFile, env: {} }),
+  );
 }
 
 /**
@@ -83,6 +112,10 @@ export function registerServeCommand(program: Command): void {
       DEFAULT_SESSION_ID_CONTEXT,
     )
     .option('--timeout <seconds>', 'session lifetime in seconds', String(DEFAULT_SESSION_TIMEOUT))
+    .option(
+      '--key-file <file>',
+      `encrypt stored sessions (AES-256-GCM) with the keys of this file, one ID:KEY per line, newest first (default: the ${KEYS_ENV_VAR} environment variable, else no encryption)`,
+    )
     // An invalid option is one line on stderr, not the whole help.
     .showHelpAfterError(false)
     .addHelpText(
@@ -94,6 +127,7 @@ Prints one line, "listening on https://HOST:PORT", when ready; SIGTERM or SIGINT
 Examples:
   $ tls-session-cache serve --port 0 --tls 1.3
   $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --session-id-context my-api
+  $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --key-file /etc/my-api/session-keys
   $ openssl s_client -connect 127.0.0.1:8443 -sess_out s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n'
   $ openssl s_client -connect 127.0.0.1:8443 -sess_in s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n' | grep Reused`,
     )
@@ -160,13 +194,17 @@ function tlsChoice(value: string): TlsChoice {
   return found;
 }
 
-/** Runs a validator and prefixes its error with the option's name, keeping the first line. */
+/**
+ * Runs a validator and prefixes its error with the option's name (none when `name` is empty),
+ * keeping the first line. `keyFile ` is dropped after `--key-file: `: it says the same.
+ */
 function optionValue<T>(name: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`${name}: ${message.split('\n')[0] ?? ''}`);
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+    if (name === '') throw new Error(message);
+    throw new Error(`${name}: ${message.replace(/^keyFile /, '')}`);
   }
 }
 
