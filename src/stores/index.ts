@@ -20,6 +20,7 @@ export {
 export {
   storeCallbacks,
   DEFAULT_MAX_IN_FLIGHT_WRITES,
+  DEFAULT_WRITE_TIMEOUT_MS,
   type StoreAdapter,
   type StoreAdapterStats,
   type StoreCallbacks,
@@ -41,3 +42,10 @@ export { createStore } from './from-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from './validate.js';
 export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
+export {
+  CircuitBreaker,
+  CIRCUIT_BREAKER_DEFAULTS,
+  REFUSED,
+  type CircuitBreakerOptions,
+  type CircuitState,
+} from './circuit-breaker.js';
