@@ -353,14 +353,14 @@ export function storeCallbacks(
   ): void => {
     stats.inFlight++;
     let done = false;
-    const timer = setTimeout(() => {
+    const timer = startTimeout(writeTimeoutMs, () => {
+      if (done) return;
       done = true;
       settled();
       stats.writeTimeouts++;
       failed(ticket);
       report(timeoutError(operation, writeTimeoutMs), operation);
-    }, writeTimeoutMs);
-    timer.unref();
+    });
     Promise.resolve(pending).then(
       (result) => {
         if (done) return;
@@ -505,23 +505,25 @@ export function storeCallbacks(
     }
     // The cache stops waiting at its own deadline; this timer only tells the breaker (and the
     // counters) that the store is hanging, since a hung store never rejects.
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    let done = false;
+    const timer = startTimeout(readTimeoutMs, () => {
+      if (done) return;
+      done = true;
       stats.readTimeouts++;
       failed(ticket);
-    }, readTimeoutMs);
-    timer.unref();
+    });
     return Promise.resolve(answer).then(
       (value) => {
-        if (!timedOut) {
+        if (!done) {
+          done = true;
           clearTimeout(timer);
           succeeded(ticket);
         }
         return decode(value, id, namespace);
       },
       (error: unknown) => {
-        if (!timedOut) {
+        if (!done) {
+          done = true;
           clearTimeout(timer);
           failed(ticket);
         }
@@ -561,6 +563,18 @@ export function storeCallbacks(
 }
 
 const PROBE_ID = new Uint8Array([1]);
+
+/**
+ * Calls `onTimeout` once `ms` have passed and the I/O that arrived meanwhile has been read. After a
+ * busy stretch of the event loop (a hundred handshakes at once) the timers phase runs before the
+ * poll phase, so an answer that was sitting in the socket in time would otherwise lose to its own
+ * timer, and a healthy but loaded store would open the breaker.
+ */
+function startTimeout(ms: number, onTimeout: () => void): NodeJS.Timeout {
+  const timer = setTimeout(() => setImmediate(onTimeout), ms);
+  timer.unref();
+  return timer;
+}
 
 /** The error reported for a store call that did not settle in time; names no key or value. */
 function timeoutError(operation: StoreOperation, ms: number): Error {

@@ -1,6 +1,7 @@
 // storeCallbacks with its circuit breaker and per-operation timeouts: a store that throws, rejects
 // or never answers costs misses and dropped writes, never waiting or unbounded pending work; the
 // breaker's clock is injected, the operation timeouts are real (tens of ms).
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCache } from '../../src/cache/index.js';
 import { onEvent, type BreakerEvent } from '../../src/events.js';
@@ -193,6 +194,34 @@ describe('storeCallbacks: circuit breaker', () => {
     expect(cache.lookup(ID, { namespace: NS })).toEqual(NONE);
     expect(store.calls).toBe(3);
     cache.close();
+  });
+
+  it('does not count an answer that arrived in time as a timeout when the event loop was busy', async () => {
+    // The answer travels through a real socket pair and lands while the loop is blocked past the
+    // read timeout; after the block the timer is due before the socket is read.
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const peer = await accepted;
+    const store = new ControlledStore();
+    store.get = () => new Promise((resolve) => socket.once('data', () => resolve(undefined)));
+    const adapter = storeCallbacks(store, { readTimeoutMs: 5, breaker: { failureThreshold: 1 } });
+    try {
+      const answer = adapter.onGet(ID, { namespace: NS, singleUse: false });
+      peer.write('x');
+      const until = performance.now() + 40;
+      while (performance.now() < until); // busy: the answer and the timer both become due
+      await answer;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(adapter.stats()).toMatchObject({ readTimeouts: 0, breakerState: 'closed' });
+    } finally {
+      socket.destroy();
+      peer.destroy();
+      server.close();
+    }
   });
 
   it('gives the in-flight slot of a write that never settles back after writeTimeoutMs', async () => {
