@@ -14,7 +14,7 @@ import type { SessionRecord } from '../node/session-record.js';
 import { channels } from '../events.js';
 import {
   CircuitBreaker,
-  REFUSED,
+  BREAKER_REFUSED,
   type CircuitBreakerOptions,
   type CircuitState,
 } from './circuit-breaker.js';
@@ -390,7 +390,7 @@ export function storeCallbacks(
     }
     // Asked first, so that an outage costs no encoding.
     const ticket = acquire();
-    if (ticket === REFUSED) {
+    if (ticket === BREAKER_REFUSED) {
       stats.droppedWrites++;
       return;
     }
@@ -435,7 +435,7 @@ export function storeCallbacks(
       return;
     }
     const ticket = acquire();
-    if (ticket === REFUSED) {
+    if (ticket === BREAKER_REFUSED) {
       stats.droppedDeletes++;
       return;
     }
@@ -480,7 +480,7 @@ export function storeCallbacks(
     const { namespace, singleUse } = info;
     const operation = singleUse ? 'take' : 'get';
     const ticket = acquire();
-    if (ticket === REFUSED) {
+    if (ticket === BREAKER_REFUSED) {
       // A dead store is not asked: a miss at once, no lookup deadline to wait for.
       stats.breakerRejectedReads++;
       return undefined;

@@ -66,15 +66,15 @@ export const CIRCUIT_BREAKER_DEFAULTS = Object.freeze({
 });
 
 /** A ticket {@link CircuitBreaker.tryAcquire} hands out when the call must not be made. */
-export const REFUSED = -1;
+export const BREAKER_REFUSED = -1;
 
 /**
  * A consecutive-failure circuit breaker with a single-probe half-open state.
  *
- * Use: `const ticket = breaker.tryAcquire()`; if it is {@link REFUSED}, do not call; otherwise make
- * the call and report exactly one of `success(ticket)`, `failure(ticket)` or `release(ticket)` (the
- * call was not made after all, or its outcome says nothing about the store). A ticket is the
- * breaker's generation, which changes on every state change: an outcome reported with an older
+ * Use: `const ticket = breaker.tryAcquire()`; if it is {@link BREAKER_REFUSED}, do not call;
+ * otherwise make the call and report exactly one of `success(ticket)`, `failure(ticket)` or
+ * `release(ticket)` (the call was not made after all, or its outcome says nothing about the store).
+ * A ticket is the breaker's generation, which changes on every state change: an outcome reported with an older
  * ticket — a call made before the breaker opened that ends while it is half-open — is ignored, so
  * only the probe decides whether a half-open breaker closes.
  *
@@ -82,7 +82,7 @@ export const REFUSED = -1;
  * ```ts
  * const breaker = new CircuitBreaker({ failureThreshold: 5, cooldownMs: 500 });
  * const ticket = breaker.tryAcquire();
- * if (ticket === REFUSED) return undefined; // a miss
+ * if (ticket === BREAKER_REFUSED) return undefined; // a miss
  * store.get(ns, id).then(
  *   (value) => (breaker.success(ticket), value),
  *   (error) => (breaker.failure(ticket), undefined),
@@ -166,19 +166,19 @@ export class CircuitBreaker {
   }
 
   /**
-   * Whether a call may be made now: a ticket to report its outcome with, or {@link REFUSED}. An
-   * open breaker whose cool-down has passed turns half-open and hands out one ticket (the probe);
-   * every other call is refused until the probe's outcome is reported.
+   * Whether a call may be made now: a ticket to report its outcome with, or
+   * {@link BREAKER_REFUSED}. An open breaker whose cool-down has passed turns half-open and hands
+   * out one ticket (the probe); every other call is refused until the probe's outcome is reported.
    */
   tryAcquire(): number {
     if (this.#state === 'closed') return this.#generation;
     if (this.#state === 'open') {
-      if (this.#clock() < this.#openUntil) return REFUSED;
+      if (this.#clock() < this.#openUntil) return BREAKER_REFUSED;
       this.#probing = true;
       this.#change('half-open');
       return this.#generation;
     }
-    if (this.#probing) return REFUSED;
+    if (this.#probing) return BREAKER_REFUSED;
     // A released probe: the next call probes instead.
     this.#probing = true;
     return this.#generation;
@@ -216,7 +216,10 @@ export class CircuitBreaker {
     if (++this.#failures >= this.#threshold) this.#open(now);
   }
 
-  /** The call of `ticket` was not made, or its outcome says nothing about the store: a probe may go again. */
+  /**
+   * The call of `ticket` was not made, or its outcome says nothing about the store: a probe may go
+   * again.
+   */
   release(ticket: number): void {
     if (ticket === this.#generation && this.#state === 'half-open') this.#probing = false;
   }

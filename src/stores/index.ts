@@ -45,7 +45,7 @@ export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
 export {
   CircuitBreaker,
   CIRCUIT_BREAKER_DEFAULTS,
-  REFUSED,
+  BREAKER_REFUSED,
   type CircuitBreakerOptions,
   type CircuitState,
 } from './circuit-breaker.js';

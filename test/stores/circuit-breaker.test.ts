@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CIRCUIT_BREAKER_DEFAULTS,
   CircuitBreaker,
-  REFUSED,
+  BREAKER_REFUSED,
   type CircuitBreakerOptions,
   type CircuitState,
 } from '../../src/stores/circuit-breaker.js';
@@ -28,11 +28,11 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('closed');
     fail(2);
     expect(breaker.state).toBe('closed');
-    expect(breaker.tryAcquire()).not.toBe(REFUSED);
+    expect(breaker.tryAcquire()).not.toBe(BREAKER_REFUSED);
     fail(1);
     expect(breaker.state).toBe('open');
     expect(breaker.opens).toBe(1);
-    expect(breaker.tryAcquire()).toBe(REFUSED);
+    expect(breaker.tryAcquire()).toBe(BREAKER_REFUSED);
     expect(changes).toEqual(['open']);
   });
 
@@ -67,17 +67,17 @@ describe('CircuitBreaker', () => {
     fail(1);
     const openedAt = time.now;
     time.now = openedAt + 549;
-    expect(breaker.tryAcquire()).toBe(REFUSED);
+    expect(breaker.tryAcquire()).toBe(BREAKER_REFUSED);
     expect(breaker.state).toBe('open');
     time.now = openedAt + 550; // 500 + floor(0.5 × 101)
     const probe = breaker.tryAcquire();
-    expect(probe).not.toBe(REFUSED);
+    expect(probe).not.toBe(BREAKER_REFUSED);
     expect(breaker.state).toBe('half-open');
     // Everyone else waits for the probe's verdict.
-    for (let i = 0; i < 10; i++) expect(breaker.tryAcquire()).toBe(REFUSED);
+    for (let i = 0; i < 10; i++) expect(breaker.tryAcquire()).toBe(BREAKER_REFUSED);
     breaker.success(probe);
     expect(breaker.state).toBe('closed');
-    expect(breaker.tryAcquire()).not.toBe(REFUSED);
+    expect(breaker.tryAcquire()).not.toBe(BREAKER_REFUSED);
     expect(changes).toEqual(['open', 'half-open', 'closed']);
   });
 
@@ -91,9 +91,9 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('open');
     expect(breaker.opens).toBe(2);
     time.now += 499;
-    expect(breaker.tryAcquire()).toBe(REFUSED);
+    expect(breaker.tryAcquire()).toBe(BREAKER_REFUSED);
     time.now += 1;
-    expect(breaker.tryAcquire()).not.toBe(REFUSED);
+    expect(breaker.tryAcquire()).not.toBe(BREAKER_REFUSED);
     expect(changes).toEqual(['open', 'half-open', 'open', 'half-open']);
   });
 
@@ -112,7 +112,7 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('half-open');
     breaker.failure(late);
     expect(breaker.state).toBe('half-open');
-    expect(breaker.tryAcquire()).toBe(REFUSED);
+    expect(breaker.tryAcquire()).toBe(BREAKER_REFUSED);
     breaker.success(probe);
     expect(breaker.state).toBe('closed');
     // And one from before the reopening does not count towards the next opening.
@@ -126,12 +126,12 @@ describe('CircuitBreaker', () => {
     fail(1);
     time.now += 10;
     const probe = breaker.tryAcquire();
-    expect(breaker.tryAcquire()).toBe(REFUSED);
+    expect(breaker.tryAcquire()).toBe(BREAKER_REFUSED);
     breaker.release(probe);
     expect(breaker.state).toBe('half-open');
     const second = breaker.tryAcquire();
-    expect(second).not.toBe(REFUSED);
-    expect(breaker.tryAcquire()).toBe(REFUSED);
+    expect(second).not.toBe(BREAKER_REFUSED);
+    expect(breaker.tryAcquire()).toBe(BREAKER_REFUSED);
     breaker.success(second);
     expect(breaker.state).toBe('closed');
     // Releasing while closed changes nothing.
@@ -170,7 +170,7 @@ describe('CircuitBreaker', () => {
       });
       fail(1);
       const start = time.now;
-      while (breaker.tryAcquire() === REFUSED) time.now++;
+      while (breaker.tryAcquire() === BREAKER_REFUSED) time.now++;
       ends.push(time.now - start);
     }
     expect(ends).toEqual([500, 525, 600]);
@@ -189,9 +189,9 @@ describe('CircuitBreaker', () => {
     fail(1);
     expect(breaker.state).toBe('open');
     time.now += 499;
-    expect(breaker.tryAcquire()).toBe(REFUSED);
+    expect(breaker.tryAcquire()).toBe(BREAKER_REFUSED);
     time.now += 1;
-    expect(breaker.tryAcquire()).not.toBe(REFUSED);
+    expect(breaker.tryAcquire()).not.toBe(BREAKER_REFUSED);
   });
 
   it('refuses bad options with TypeError/RangeError naming them', () => {
@@ -296,7 +296,7 @@ describe('CircuitBreaker', () => {
           else if (s.kind === 'call') {
             const expected = modelAcquire();
             const ticket = breaker.tryAcquire();
-            if ((ticket === REFUSED) !== (expected === undefined)) return false;
+            if ((ticket === BREAKER_REFUSED) !== (expected === undefined)) return false;
             if (expected !== undefined) {
               if (s.outcome === 'pending') pending.push({ ticket, epoch: expected });
               else {
