@@ -411,7 +411,9 @@ export function outageLines(report: OutageReport): string[] {
   const o = report.outage;
   const ms = (n: number): string => n.toFixed(1);
   const a = o.adapter;
+  const w = report.warmup;
   return [
+    `${report.kind}: healthy store first: ${w.handshakes} handshakes, ${w.resumed} of ${w.attempts} resumption attempts resumed, ${w.lookupTimeouts} lookups past the deadline, ${w.errors} errors`,
     `${report.kind}: ${o.handshakes} handshakes during the outage at ${report.concurrency} concurrent connections in ${(o.durationMs / 1000).toFixed(1)} s: ${o.errors} client errors, ${o.serverErrors} server TLS errors, ${o.full} full, ${o.resumed} resumed (${o.attempts} resumption attempts)`,
     `  lookups on the server: ${o.lookups.count}, p50 ${ms(o.lookups.p50)} ms, p99 ${ms(o.lookups.p99)} ms, max ${ms(o.lookups.max)} ms (deadline ${report.lookupDeadlineMs} ms); ${o.lookupsWaited} waited ≥ 1 ms; event-loop delay p99 ${ms(o.eventLoopDelay.p99)} ms, max ${ms(o.eventLoopDelay.max)} ms`,
     `  client handshake time: p50 ${ms(o.clientLatency.p50)} ms, p99 ${ms(o.clientLatency.p99)} ms`,
