@@ -272,7 +272,11 @@ export function storeCallbacks(
     1,
     600_000,
   );
-  if (opts.breaker !== undefined && opts.breaker !== false && typeof opts.breaker !== 'object') {
+  if (
+    opts.breaker !== undefined &&
+    opts.breaker !== false &&
+    (typeof opts.breaker !== 'object' || opts.breaker === null)
+  ) {
     throw new TypeError('breaker must be CircuitBreakerOptions or false');
   }
   const breaker =

@@ -325,6 +325,7 @@ describe('storeCallbacks: circuit breaker', () => {
     expect(make({ breaker: { cooldownMs: 'soon' } })).toThrow(/breaker\.cooldownMs/);
     expect(make({ breaker: 'on' })).toThrow(TypeError);
     expect(make({ breaker: true })).toThrow(/breaker/);
+    expect(make({ breaker: null })).toThrow(/breaker/);
     expect(make({ readTimeoutMs: 0 })).toThrow(/readTimeoutMs/);
     expect(make({ writeTimeoutMs: 1.5 })).toThrow(/writeTimeoutMs/);
     expect(make({ writeTimeoutMs: '1' })).toThrow(TypeError);
