@@ -1,7 +1,7 @@
 // Any SessionStore as a SessionCache's external cache: the store packaged as OpenSSL's three
 // callbacks. The engine stays store-agnostic (it only knows callbacks), and a user who wants
 // something else still passes callbacks of their own.
-import { DEFAULT_SESSION_TIMEOUT } from '../cache/options.js';
+import { DEFAULT_LOOKUP_DEADLINE_MS, DEFAULT_SESSION_TIMEOUT } from '../cache/options.js';
 import type {
   CachedSession,
   GetSessionCallback,
@@ -12,6 +12,12 @@ import type {
 } from '../cache/types.js';
 import type { SessionRecord } from '../node/session-record.js';
 import { channels } from '../events.js';
+import {
+  CircuitBreaker,
+  BREAKER_REFUSED,
+  type CircuitBreakerOptions,
+  type CircuitState,
+} from './circuit-breaker.js';
 import {
   MAX_STORED_SESSION_BYTES,
   StoredSessionError,
@@ -32,6 +38,9 @@ import {
 
 /** Default of {@link StoreCallbacksOptions.maxInFlightWrites}. */
 export const DEFAULT_MAX_IN_FLIGHT_WRITES = 1024;
+
+/** Default of {@link StoreCallbacksOptions.writeTimeoutMs}. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 500;
 
 /** Which store call failed, for {@link StoreCallbacksOptions.onError}. */
 export type StoreOperation = 'set' | 'get' | 'take' | 'delete' | 'encode' | 'decode' | 'revoke';
@@ -76,6 +85,31 @@ export interface StoreCallbacksOptions {
    * @default undefined (failures are only counted)
    */
   onError?: ((error: unknown, operation: StoreOperation) => void) | undefined;
+  /**
+   * The circuit breaker in front of the store (see {@link CircuitBreakerOptions}): after
+   * `failureThreshold` consecutive failures or timeouts of store calls it opens, and then lookups
+   * miss at once (`breakerRejectedReads`) and writes and deletes are dropped (`droppedWrites`,
+   * `droppedDeletes`) without asking the store; after the cool-down one call probes the store, and
+   * its success closes the breaker. `false` turns it off. State changes are published on
+   * `channels.breaker`.
+   * @default {} (on, with the defaults of CircuitBreakerOptions)
+   */
+  breaker?: CircuitBreakerOptions | false | undefined;
+  /**
+   * How long an asynchronous `get`/`take` may take before it counts as a failure of the store
+   * (`readTimeouts`, and towards opening the breaker). The cache itself stops waiting after its
+   * `lookupDeadlineMs`: give both the same value.
+   * @default 50 (the cache's default lookupDeadlineMs)
+   */
+  readTimeoutMs?: number;
+  /**
+   * How long an asynchronous `set`/`delete` may stay pending before it counts as a failure of the
+   * store (`writeTimeouts`, and towards opening the breaker) and gives its `maxInFlightWrites` slot
+   * back, whether or not the store ever settles it. Writes happen after the handshake, so this
+   * costs no handshake time; it only bounds how long a hung store holds a slot.
+   * @default 500
+   */
+  writeTimeoutMs?: number;
 }
 
 /** What a {@link StoreAdapter} counted since it was made. */
@@ -84,13 +118,19 @@ export interface StoreAdapterStats {
   writes: number;
   /** `set`s the store answered with `false`: deadline passed, too large, or full. */
   notStored: number;
-  /** Sessions not written because `maxInFlightWrites` writes were pending, or after `close()`. */
+  /**
+   * Sessions not written because `maxInFlightWrites` writes were pending, the breaker was open, or
+   * after `close()`.
+   */
   droppedWrites: number;
   /** `set`s that threw or rejected, and sessions that could not be encoded. */
   writeErrors: number;
   /** `delete` calls issued (for removals that mean "never resume again"). */
   deletes: number;
-  /** Deletes not issued because `maxInFlightWrites` writes were pending, or after `close()`. */
+  /**
+   * Deletes not issued because `maxInFlightWrites` writes were pending, the breaker was open, or
+   * after `close()`.
+   */
   droppedDeletes: number;
   /** `delete`s that threw or rejected. */
   deleteErrors: number;
@@ -113,6 +153,16 @@ export interface StoreAdapterStats {
    * as a miss, so that a revoked session does not re-enter memory through a read already in flight.
    */
   staleReads: number;
+  /** Reads that had not settled within `readTimeoutMs` (the cache answered a miss meanwhile). */
+  readTimeouts: number;
+  /** Writes and deletes that had not settled within `writeTimeoutMs` (their slot was given back). */
+  writeTimeouts: number;
+  /** The circuit breaker's state now, or `disabled` (`breaker: false`). */
+  breakerState: CircuitState | 'disabled';
+  /** How many times the breaker opened. */
+  breakerOpens: number;
+  /** Lookups answered with a miss at once because the breaker was open. */
+  breakerRejectedReads: number;
 }
 
 /**
@@ -215,7 +265,11 @@ const DELETE_ON_REMOVE: Readonly<Record<RemoveReason, boolean>> = {
  * - `onRemove` deletes only for `removed` and `bad` (see the comments on each reason);
  * - `onGet` calls `take` for a single-use (TLS 1.3) lookup and `get` otherwise, decodes with
  *   {@link decodeStoredSession}, and answers synchronously when the store did — no promise on the
- *   hot path of an in-process store. A failing or garbled store is a miss, never an error.
+ *   hot path of an in-process store. A failing or garbled store is a miss, never an error;
+ * - a circuit breaker (`breaker`) stops asking a store that keeps failing or hanging: lookups miss
+ *   at once and writes are dropped (counted) until a probe after the cool-down succeeds. Reads
+ *   count as hanging after `readTimeoutMs`, writes after `writeTimeoutMs` (which also gives their
+ *   in-flight slot back).
  *
  * @example
  * ```ts
@@ -251,6 +305,39 @@ export function storeCallbacks(
   const defaultTimeout = integerOption('timeout', opts.timeout, DEFAULT_SESSION_TIMEOUT, 0);
   const clock = functionOption('clock', opts.clock) ?? Date.now;
   const onError = functionOption('onError', opts.onError);
+  const readTimeoutMs = integerOption(
+    'readTimeoutMs',
+    opts.readTimeoutMs,
+    DEFAULT_LOOKUP_DEADLINE_MS,
+    1,
+    60_000,
+  );
+  const writeTimeoutMs = integerOption(
+    'writeTimeoutMs',
+    opts.writeTimeoutMs,
+    DEFAULT_WRITE_TIMEOUT_MS,
+    1,
+    600_000,
+  );
+  if (
+    opts.breaker !== undefined &&
+    opts.breaker !== false &&
+    (typeof opts.breaker !== 'object' || opts.breaker === null)
+  ) {
+    throw new TypeError('breaker must be CircuitBreakerOptions or false');
+  }
+  const breaker =
+    opts.breaker === false
+      ? undefined
+      : new CircuitBreaker(
+          opts.breaker ?? {},
+          (state) => {
+            if (channels.breaker.hasSubscribers) {
+              channels.breaker.publish({ store: store.kind, state });
+            }
+          },
+          'breaker.',
+        );
   const codecOptions = { codec: codecFromOptions(opts.codec, opts.encryption) };
   const maxValueBytes =
     Number.isSafeInteger(store.maxValueBytes) && store.maxValueBytes > 0
@@ -277,6 +364,11 @@ export function storeCallbacks(
     revocations: 0,
     revokedSessions: 0,
     staleReads: 0,
+    readTimeouts: 0,
+    writeTimeouts: 0,
+    breakerState: 'disabled',
+    breakerOpens: 0,
+    breakerRejectedReads: 0,
   };
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -303,20 +395,45 @@ export function storeCallbacks(
     }
   };
 
-  // Tracks a pending write; `onResult` sees the store's answer.
+  // The breaker's verdicts; with `breaker: false` every call goes through (ticket 0).
+  const acquire = (): number => (breaker === undefined ? 0 : breaker.tryAcquire());
+  const succeeded = (ticket: number): void => breaker?.success(ticket);
+  const failed = (ticket: number): void => breaker?.failure(ticket);
+
+  // Tracks a pending write; `onResult` sees the store's answer. A write that has not settled within
+  // `writeTimeoutMs` is written off: it gives its slot back and counts as a failure, and whatever
+  // the store answers later is ignored — a hung store must not hold slots (or the breaker) forever.
   const track = (
     pending: PromiseLike<unknown>,
     operation: 'set' | 'delete',
+    ticket: number,
     onResult: (result: unknown) => void,
   ): void => {
     stats.inFlight++;
+    let done = false;
+    const timer = startTimeout(writeTimeoutMs, () => {
+      if (done) return;
+      done = true;
+      settled();
+      stats.writeTimeouts++;
+      failed(ticket);
+      report(timeoutError(operation, writeTimeoutMs), operation);
+    });
     Promise.resolve(pending).then(
       (result) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
         settled();
+        succeeded(ticket);
         onResult(result);
       },
       (error: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
         settled();
+        failed(ticket);
         if (operation === 'set') stats.writeErrors++;
         else stats.deleteErrors++;
         report(error, operation);
@@ -329,10 +446,18 @@ export function storeCallbacks(
       stats.droppedWrites++;
       return;
     }
+    // Asked first, so that an outage costs no encoding.
+    const ticket = acquire();
+    if (ticket === BREAKER_REFUSED) {
+      stats.droppedWrites++;
+      return;
+    }
     let value: Uint8Array;
     try {
       value = encodeStoredSession(session as SessionRecord, codecOptions);
     } catch (error) {
+      // Not the store's fault: a probe ticket goes back unused.
+      breaker?.release(ticket);
       stats.writeErrors++;
       report(error, 'encode');
       return;
@@ -345,16 +470,18 @@ export function storeCallbacks(
     try {
       result = store.set(namespace, session.id, value, expiresAtMs);
     } catch (error) {
+      failed(ticket);
       stats.writeErrors++;
       report(error, 'set');
       return;
     }
     if (isPromiseLike<boolean>(result)) {
-      track(result, 'set', (stored) => {
+      track(result, 'set', ticket, (stored) => {
         if (stored === false) stats.notStored++;
       });
-    } else if (result === false) {
-      stats.notStored++;
+    } else {
+      succeeded(ticket);
+      if (result === false) stats.notStored++;
     }
     // Kept in memory whatever the store answered: this process can still resume it.
   };
@@ -365,16 +492,23 @@ export function storeCallbacks(
       stats.droppedDeletes++;
       return;
     }
+    const ticket = acquire();
+    if (ticket === BREAKER_REFUSED) {
+      stats.droppedDeletes++;
+      return;
+    }
     stats.deletes++;
     let result: boolean | Promise<boolean>;
     try {
       result = store.delete(namespace, id);
     } catch (error) {
+      failed(ticket);
       stats.deleteErrors++;
       report(error, 'delete');
       return;
     }
-    if (isPromiseLike<boolean>(result)) track(result, 'delete', () => undefined);
+    if (isPromiseLike<boolean>(result)) track(result, 'delete', ticket, () => undefined);
+    else succeeded(ticket);
   };
 
   const decode = (
@@ -459,6 +593,12 @@ export function storeCallbacks(
     if (closed || id.byteLength === 0 || id.byteLength > MAX_ID_BYTES) return undefined;
     const { namespace, singleUse } = info;
     const operation = singleUse ? 'take' : 'get';
+    const ticket = acquire();
+    if (ticket === BREAKER_REFUSED) {
+      // A dead store is not asked: a miss at once, no lookup deadline to wait for.
+      stats.breakerRejectedReads++;
+      return undefined;
+    }
     stats.reads++;
     let answer: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {
@@ -466,17 +606,35 @@ export function storeCallbacks(
       // every process sharing the store.
       answer = singleUse ? store.take(namespace, id) : store.get(namespace, id);
     } catch (error) {
+      failed(ticket);
       stats.readErrors++;
       report(error, operation);
       // Passed on so that the cache counts a get error (and its miss event says `error`), not a
       // plain miss; the cache never lets it reach Node.
       throw error;
     }
-    if (!isPromiseLike<Uint8Array | undefined>(answer)) return decode(answer, id, namespace);
+    if (!isPromiseLike<Uint8Array | undefined>(answer)) {
+      succeeded(ticket);
+      return decode(answer, id, namespace);
+    }
     const read = singleUse || unwatch === undefined ? undefined : { namespace, id, stale: false };
     if (read !== undefined) readsInFlight.add(read);
+    // The cache stops waiting at its own deadline; this timer only tells the breaker (and the
+    // counters) that the store is hanging, since a hung store never rejects.
+    let done = false;
+    const timer = startTimeout(readTimeoutMs, () => {
+      if (done) return;
+      done = true;
+      stats.readTimeouts++;
+      failed(ticket);
+    });
     return Promise.resolve(answer).then(
       (value) => {
+        if (!done) {
+          done = true;
+          clearTimeout(timer);
+          succeeded(ticket);
+        }
         if (read !== undefined) {
           readsInFlight.delete(read);
           if (read.stale && value !== undefined && value !== null) {
@@ -488,6 +646,11 @@ export function storeCallbacks(
       },
       (error: unknown) => {
         if (read !== undefined) readsInFlight.delete(read);
+        if (!done) {
+          done = true;
+          clearTimeout(timer);
+          failed(ticket);
+        }
         stats.readErrors++;
         report(error, operation);
         throw error;
@@ -509,7 +672,11 @@ export function storeCallbacks(
     onNew,
     onRemove,
     onGet,
-    stats: () => ({ ...stats }),
+    stats: (): StoreAdapterStats => ({
+      ...stats,
+      breakerState: breaker === undefined ? 'disabled' : breaker.state,
+      breakerOpens: breaker === undefined ? 0 : breaker.opens,
+    }),
     bind,
     propagatesRevocations,
     drain,
@@ -524,3 +691,22 @@ export function storeCallbacks(
 }
 
 const PROBE_ID = new Uint8Array([1]);
+
+/**
+ * Calls `onTimeout` once `ms` have passed and the I/O that arrived meanwhile has been read. After a
+ * busy stretch of the event loop (a hundred handshakes at once) the timers phase runs before the
+ * poll phase, so an answer that was sitting in the socket in time would otherwise lose to its own
+ * timer, and a healthy but loaded store would open the breaker.
+ */
+function startTimeout(ms: number, onTimeout: () => void): NodeJS.Timeout {
+  const timer = setTimeout(() => setImmediate(onTimeout), ms);
+  timer.unref();
+  return timer;
+}
+
+/** The error reported for a store call that did not settle in time; names no key or value. */
+function timeoutError(operation: StoreOperation, ms: number): Error {
+  return Object.assign(new Error(`session store ${operation} did not settle within ${ms} ms`), {
+    code: 'ETIMEDOUT',
+  });
+}
