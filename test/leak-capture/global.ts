@@ -56,12 +56,10 @@ export default function setup(): () => void {
     }
     const line = `leak scan: ${secrets.length} secrets (${count(secrets, 'master secret')} master secrets, ${count(secrets, 'key')} keys) looked for in ${scanned} bytes of output: ${leaks} found`;
     process.stdout.write(`${line}\n`);
+    // test/hardening/leak-recorder.test.ts checks that the recorder records, in workers and in
+    // subprocesses alike.
     const failure =
-      leaks > 0
-        ? `${leaks} secret(s) leaked into output; see the lines above`
-        : summary.passed > 50 && secrets.length === 0
-          ? 'leak scan recorded no secret in a whole run: the recorder is not working'
-          : undefined;
+      leaks > 0 ? `${leaks} secret(s) leaked into output; see the lines above` : undefined;
     if (failure === undefined) summary.passed++;
     else summary.failed++;
     printSummary(summary);
