@@ -117,6 +117,7 @@ const S_TIME_NODE_CONFIGS: readonly ConfigName[] = quick
 const SMOKE_CASES = [
   'attach-memory/TLSv1.2/resumed',
   'map/TLSv1.2/resumed',
+  'attach-redis-external/TLSv1.3/resumed',
   's_server/TLSv1.2/resumed',
   's_time:s_server/TLSv1.2/resumed',
 ];

@@ -21,6 +21,8 @@ export const CONFIGS = [
   'attach-memorystore',
   'attach-sqlite',
   'attach-sqlite-external',
+  'attach-redis',
+  'attach-redis-external',
 ] as const;
 export type ConfigName = (typeof CONFIGS)[number];
 
@@ -37,6 +39,10 @@ export const CONFIG_DESCRIPTIONS: Record<ConfigName, string> = {
     'attach() with the internal cache in front of a SqliteStore on a fresh file: `serve --store sqlite:FILE`',
   'attach-sqlite-external':
     'the same with the internal cache off: every lookup reads SQLite (a cluster whose reconnects land elsewhere)',
+  'attach-redis':
+    'attach() with the internal cache in front of a RedisStore (a local redis-server): `serve --store redis://…`',
+  'attach-redis-external':
+    'the same with the internal cache off: every lookup is a Redis round trip (a fleet whose reconnects land elsewhere)',
 };
 
 export const VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
@@ -69,6 +75,8 @@ export const CONFIG_VERSIONS: Record<ConfigName, readonly TlsVersion[]> = {
   'attach-memorystore': VERSIONS,
   'attach-sqlite': VERSIONS,
   'attach-sqlite-external': VERSIONS,
+  'attach-redis': VERSIONS,
+  'attach-redis-external': VERSIONS,
 };
 
 export interface BenchCase {

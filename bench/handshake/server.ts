@@ -25,13 +25,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import tls from 'node:tls';
-import { SessionCache } from '../../src/cache/index.js';
-import { attach, statefulServerOptions, type Attachment } from '../../src/node/index.js';
-import { storeCallbacks } from '../../src/stores/cache-adapter.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
-import type { SessionStore } from '../../src/stores/store.js';
+import type * as Library from '../../src/index.js';
+import type { Attachment, SessionStore } from '../../src/index.js';
+import { startRedis, type RedisServer } from '../../test/helpers/redis-server.js';
 import { generateCert, readCert, removeCert, type BenchCert } from './certs.js';
 import {
   CONFIGS,
@@ -49,6 +47,20 @@ import {
   type ServerReport,
   type TlsVersion,
 } from './common.js';
+
+// The library as users run it: the tsc build in dist/ (`npm run bench` builds first), typed by the
+// sources. Loaded through tsx, the sources would carry esbuild's keepNames helper (`__name`, a
+// defineProperty per closure created), which a CPU profile shows on every connection of attach().
+const lib = (await import(new URL('../../dist/index.js', import.meta.url).href)) as typeof Library;
+const {
+  MemoryStore,
+  RedisStore,
+  SessionCache,
+  SqliteStore,
+  attach,
+  statefulServerOptions,
+  storeCallbacks,
+} = lib;
 
 const { values } = parseArgs(process.argv.slice(2), {
   values: ['config', 'tls', 'cert-dir', 'port'],
@@ -85,6 +97,7 @@ interface Setup {
 
 /** The SQLite configurations' file, in a temp dir removed at stop. */
 let storeDir: string | undefined;
+let redis: RedisServer | undefined;
 
 /**
  * The application: one byte, then end. The byte matters: a TLS 1.3 server that ends without writing
@@ -131,18 +144,25 @@ async function setUp(name: ConfigName, tlsVersion: TlsVersion): Promise<Setup> {
     }
     case 'attach-memorystore':
     case 'attach-sqlite':
-    case 'attach-sqlite-external': {
+    case 'attach-sqlite-external':
+    case 'attach-redis':
+    case 'attach-redis-external': {
       // As `serve --store …` builds it (src/cli/https-server.ts): the MemoryStore is the only cache;
       // a shared store has the internal cache in front unless the config says otherwise.
       const server = tls.createServer({ ...base, ...statefulServerOptions() }, application);
       let store: SessionStore;
       if (name === 'attach-memorystore') {
         store = new MemoryStore();
+      } else if (name === 'attach-redis' || name === 'attach-redis-external') {
+        // A redis-server of its own on loopback (a separate process, so its CPU is not the
+        // server's), flushed by being new: every case starts from an empty store.
+        redis = await startRedis();
+        store = await RedisStore.create({ url: redis.url });
       } else {
         storeDir = mkdtempSync(join(tmpdir(), 'tsc-bench-sqlite-'));
         store = await SqliteStore.open({ path: join(storeDir, 'sessions.db') });
       }
-      const externalOnly = name !== 'attach-sqlite';
+      const externalOnly = name !== 'attach-sqlite' && name !== 'attach-redis';
       const cache = new SessionCache({
         ...storeCallbacks(store).callbacks,
         ...(externalOnly ? { noInternalStore: true, noInternalLookup: true } : {}),
@@ -206,9 +226,13 @@ function report(): ServerReport {
   return r;
 }
 
-function stop(): void {
+async function stop(): Promise<void> {
   server.close();
-  void setup.store?.close();
+  // Bounded: a store that cannot close must not keep the benchmark waiting.
+  const bounded = (p: unknown): Promise<unknown> =>
+    Promise.race([Promise.resolve(p).catch(() => undefined), delay(3000)]);
+  await bounded(setup.store?.close());
+  await bounded(redis?.stop());
   if (storeDir !== undefined) rmSync(storeDir, { recursive: true, force: true });
   if (ownCert !== undefined) removeCert(ownCert);
   // Exit now rather than wait for idle sockets: the load is over. A normal exit writes --cpu-prof.
@@ -221,15 +245,15 @@ if (process.send !== undefined) {
   process.on('message', (message: ServerCommand) => {
     if (message.type === 'reset') reset();
     else if (message.type === 'report') process.send!(report());
-    else if (message.type === 'stop') stop();
+    else if (message.type === 'stop') void stop();
   });
   // The orchestrator died or finished without saying stop: do not linger.
-  process.on('disconnect', stop);
+  process.on('disconnect', () => void stop());
 } else {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       process.stdout.write(`report ${JSON.stringify(report())}\n`);
-      stop();
+      void stop();
     });
   }
 }

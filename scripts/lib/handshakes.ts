@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { SessionCache } from '../../src/cache/session-cache.js';
 import type { SessionCacheOptions } from '../../src/cache/options.js';
@@ -102,6 +103,8 @@ export interface LoadStats {
   attempts: Record<Version, number>;
   errors: number;
   errorSamples: string[];
+  /** Each completed handshake's time from connect to close, in ms (with `recordLatency` only). */
+  latencyMs: number[];
 }
 
 interface Outcome {
@@ -161,6 +164,8 @@ export interface LoadOptions {
   tls13Share?: number;
   /** Per-connection time limit. Default 10 000 ms. */
   timeoutMs?: number;
+  /** Keep every handshake's duration in `stats.latencyMs`. Default false. */
+  recordLatency?: boolean;
 }
 
 /**
@@ -175,6 +180,7 @@ export class LoadClient {
     attempts: { 'TLSv1.2': 0, 'TLSv1.3': 0 },
     errors: 0,
     errorSamples: [],
+    latencyMs: [],
   };
   private readonly tls12: Buffer[] = [];
   private readonly tls13: Buffer[] = [];
@@ -191,6 +197,7 @@ export class LoadClient {
       resumeShare: options.resumeShare ?? 0.6,
       tls13Share: options.tls13Share ?? 0.5,
       timeoutMs: options.timeoutMs ?? 10_000,
+      recordLatency: options.recordLatency ?? false,
     };
   }
 
@@ -226,7 +233,9 @@ export class LoadClient {
       : undefined;
     if (session !== undefined) this.stats.attempts[version]++;
     try {
+      const started = performance.now();
       const outcome = await connectOnce(this.port, version, session, this.options.timeoutMs);
+      if (this.options.recordLatency) this.stats.latencyMs.push(performance.now() - started);
       this.stats.handshakes++;
       if (outcome.reused) this.stats.resumed[version]++;
       else this.stats.full[version]++;

@@ -39,7 +39,9 @@ export interface CachedSession {
  * - `notKept`: the new callback answered `false` ("not kept");
  * - `resumed`: a single-use (TLS 1.3) session was used for resumption;
  * - `bad`: its connection ended in a fatal error (OpenSSL's `ssl_clear_bad_session`);
- * - `closed`: the cache was closed (OpenSSL's `SSL_CTX_free`).
+ * - `closed`: the cache was closed (OpenSSL's `SSL_CTX_free`);
+ * - `revoked`: removed from the shared store elsewhere (another process, a script, the CLI), and
+ *   dropped here by `revoke`/`revokeAll`: an external cache must not delete it again.
  */
 export type RemoveReason =
   | 'expired'
@@ -50,7 +52,8 @@ export type RemoveReason =
   | 'notKept'
   | 'resumed'
   | 'bad'
-  | 'closed';
+  | 'closed'
+  | 'revoked';
 
 /**
  * Called whenever a session is negotiated and caching is on (OpenSSL's `new_session_cb`). In TLS

@@ -9,6 +9,7 @@ import { attach, statefulServerOptions, type Attachment } from '../node/index.js
 import type { StoreLatencyRecorder } from '../metrics/store-latency.js';
 import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
 import { createStore } from '../stores/from-url.js';
+import type { Keyring } from '../stores/encryption/keyring.js';
 import type { SessionStore } from '../stores/store.js';
 import type { StoreUrl } from './store-url.js';
 
@@ -55,6 +56,11 @@ export interface HttpsServerOptions {
    * @default 300
    */
   timeout?: number;
+  /**
+   * Keys to encrypt stored sessions with (AES-256-GCM); see `StoreCallbacksOptions.encryption`.
+   * @default undefined (stored in plain text)
+   */
+  encryption?: Keyring | undefined;
   /**
    * Times the store's calls (for `serve --metrics-port`): the cache then uses the store through
    * `storeLatency.wrap(store)`.
@@ -169,7 +175,11 @@ async function listenWith(
   // A client that gives up mid-handshake is routine for a test server, not worth a crash or a log.
   server.on('tlsClientError', () => undefined);
 
-  const { cache, adapter } = cacheFor(options.storeLatency?.wrap(opened) ?? opened, timeout);
+  const { cache, adapter } = cacheFor(
+    options.storeLatency?.wrap(opened) ?? opened,
+    timeout,
+    options.encryption,
+  );
   let attachment: Attachment;
   try {
     attachment = attach(server, cache, {
@@ -269,19 +279,22 @@ function openStore(store: StoreUrl | SessionStore): Promise<SessionStore> {
  * - shared stores (SQLite, Redis): OpenSSL's model, the internal cache in front of the external
  *   one. A TLS 1.2 session this process has already seen resumes from memory without a store
  *   read; TLS 1.3 lookups always go to the store (its atomic take is what makes a ticket single
- *   use across processes). The price: a session revoked or found bad in another process can still
- *   resume here from memory until it expires, as with OpenSSL's own per-process caches.
+ *   use across processes). The adapter is bound to the cache, so that a session removed from the
+ *   store — by another process, a script or the CLI — leaves this memory too, within the store's
+ *   propagation bound (see the README's "Revocation across processes").
  */
 function cacheFor(
   store: SessionStore,
   timeout: number,
+  encryption: Keyring | undefined,
 ): { cache: SessionCache; adapter: StoreAdapter } {
-  const adapter = storeCallbacks(store, { timeout });
+  const adapter = storeCallbacks(store, { timeout, encryption });
   const externalOnly = store.kind === 'memory';
   const cache = new SessionCache({
     timeout,
     ...adapter.callbacks,
     ...(externalOnly ? { noInternalStore: true, noInternalLookup: true } : {}),
   });
+  adapter.bind(cache);
   return { cache, adapter };
 }

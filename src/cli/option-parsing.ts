@@ -2,13 +2,17 @@
 // with the option's name (`--port: …`), which main prints after the program name; values from the
 // user are quoted, bounded and never repeated when they may hold a secret.
 
-/** Runs a validator and prefixes its error with the option's name, keeping the first line. */
+/**
+ * Runs a validator and prefixes its error with the option's name (none when `name` is empty),
+ * keeping the first line. `keyFile ` is dropped after `--key-file: `: it says the same.
+ */
 export function optionValue<T>(name: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`${name}: ${message.split('\n')[0] ?? ''}`);
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+    if (name === '') throw new Error(message);
+    throw new Error(`${name}: ${message.replace(/^keyFile /, '')}`);
   }
 }
 

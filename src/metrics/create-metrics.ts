@@ -24,13 +24,9 @@ export interface MetricsAttachmentSource {
   stats(): AttachmentStats;
 }
 
-/**
- * What {@link createMetrics} reads a store adapter through: `storeCallbacks()`'s result has it.
- * A circuit breaker's `breakerState` (`'closed' | 'open' | 'half-open'`) and `breakerOpens` are
- * exported when the adapter reports them.
- */
+/** What {@link createMetrics} reads a store adapter through: `storeCallbacks()`'s result has it. */
 export interface MetricsAdapterSource {
-  stats(): StoreAdapterStats & { breakerState?: string; breakerOpens?: number };
+  stats(): StoreAdapterStats;
 }
 
 /** Options of {@link createMetrics}. */
@@ -158,7 +154,9 @@ const ATTACHMENT_COUNTERS: readonly [keyof AttachmentStats, string, string][] = 
   ],
 ];
 
-const ADAPTER_COUNTERS: readonly [keyof StoreAdapterStats, string, string][] = [
+type AdapterCounter = Exclude<keyof StoreAdapterStats, 'breakerState'>;
+
+const ADAPTER_COUNTERS: readonly [AdapterCounter, string, string][] = [
   ['writes', 'store_writes_total', 'Store writes (set) issued.'],
   [
     'notStored',
@@ -189,6 +187,37 @@ const ADAPTER_COUNTERS: readonly [keyof StoreAdapterStats, string, string][] = [
     'decodeErrors',
     'store_decode_errors_total',
     'Stored values that did not decode: corrupt, for another key, wrong codec or newer format.',
+  ],
+  [
+    'readTimeouts',
+    'store_read_timeouts_total',
+    'Store reads not settled within readTimeoutMs (the cache answered a miss meanwhile).',
+  ],
+  [
+    'writeTimeouts',
+    'store_write_timeouts_total',
+    'Store writes and deletes not settled within writeTimeoutMs (their slot was given back).',
+  ],
+  [
+    'breakerOpens',
+    'store_breaker_opens_total',
+    'Times the store circuit breaker opened (store calls then skipped: misses, dropped writes).',
+  ],
+  [
+    'breakerRejectedReads',
+    'store_breaker_rejected_reads_total',
+    'Lookups answered with a miss at once because the circuit breaker was open.',
+  ],
+  ['revocations', 'store_revocations_total', 'Revocation reports received from the store.'],
+  [
+    'revokedSessions',
+    'store_revoked_sessions_total',
+    "Sessions dropped from this process's memory because another process revoked them.",
+  ],
+  [
+    'staleReads',
+    'store_stale_reads_total',
+    'Store reads answered after a revocation covering them was reported (answered as a miss).',
   ],
 ];
 
@@ -341,28 +370,16 @@ function adapterSpecs(adapter: MetricsAdapterSource): MetricSpec[] {
       read: () => one(adapter.stats().inFlight),
     },
   ];
-  // A circuit breaker's fields exist or not for a given adapter; exported only when they do.
-  const first = adapter.stats();
-  if (typeof first.breakerState === 'string') {
-    specs.push({
-      name: 'store_breaker_state',
-      help: "The store circuit breaker's state: 1 for the current one (closed, open, half-open), 0 for the others.",
-      type: 'gauge',
-      labelNames: ['state'],
-      read: () => {
-        const state = adapter.stats().breakerState;
-        return BREAKER_STATES.map((s): Sample => [{ state: s }, state === s ? 1 : 0]);
-      },
-    });
-  }
-  if (typeof first.breakerOpens === 'number') {
-    specs.push({
-      name: 'store_breaker_opens_total',
-      help: 'Times the store circuit breaker opened (store calls then skipped: misses, dropped writes).',
-      type: 'counter',
-      read: () => one(adapter.stats().breakerOpens ?? 0),
-    });
-  }
+  specs.push({
+    name: 'store_breaker_state',
+    help: "The store circuit breaker's state: 1 for the current one (closed, open, half-open; none when disabled).",
+    type: 'gauge',
+    labelNames: ['state'],
+    read: () => {
+      const state = adapter.stats().breakerState;
+      return BREAKER_STATES.map((s): Sample => [{ state: s }, state === s ? 1 : 0]);
+    },
+  });
   return specs;
 }
 

@@ -1,7 +1,7 @@
 // Any SessionStore as a SessionCache's external cache: the store packaged as OpenSSL's three
 // callbacks. The engine stays store-agnostic (it only knows callbacks), and a user who wants
 // something else still passes callbacks of their own.
-import { DEFAULT_SESSION_TIMEOUT } from '../cache/options.js';
+import { DEFAULT_LOOKUP_DEADLINE_MS, DEFAULT_SESSION_TIMEOUT } from '../cache/options.js';
 import type {
   CachedSession,
   GetSessionCallback,
@@ -13,12 +13,21 @@ import type {
 import type { SessionRecord } from '../node/session-record.js';
 import { channels } from '../events.js';
 import {
+  CircuitBreaker,
+  BREAKER_REFUSED,
+  type CircuitBreakerOptions,
+  type CircuitState,
+} from './circuit-breaker.js';
+import {
+  MAX_STORED_SESSION_BYTES,
   StoredSessionError,
   decodeStoredSession,
   encodeStoredSession,
   type StoredSessionCodec,
 } from './record.js';
-import type { SessionStore } from './store.js';
+import { covers } from './revocations.js';
+import type { Revocation, SessionStore } from './store.js';
+import { codecFromOptions, type EncryptionOption } from './encryption/options.js';
 import {
   MAX_ID_BYTES,
   checkOptions,
@@ -30,8 +39,11 @@ import {
 /** Default of {@link StoreCallbacksOptions.maxInFlightWrites}. */
 export const DEFAULT_MAX_IN_FLIGHT_WRITES = 1024;
 
+/** Default of {@link StoreCallbacksOptions.writeTimeoutMs}. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 500;
+
 /** Which store call failed, for {@link StoreCallbacksOptions.onError}. */
-export type StoreOperation = 'set' | 'get' | 'take' | 'delete' | 'encode' | 'decode';
+export type StoreOperation = 'set' | 'get' | 'take' | 'delete' | 'encode' | 'decode' | 'revoke';
 
 /** Options of {@link storeCallbacks}. */
 export interface StoreCallbacksOptions {
@@ -50,6 +62,13 @@ export interface StoreCallbacksOptions {
    */
   codec?: StoredSessionCodec | undefined;
   /**
+   * Encrypts stored values (AES-256-GCM, `AesGcmCodec`) with a `Keyring`, or with the
+   * keyring `loadKeyring` finds in `{ keys, keyFile, env }` (which must then hold a key). Values
+   * are then bound to their namespace and id, and plain ones are refused. Not with `codec`.
+   * @default undefined (plain envelopes, unless `codec` is given)
+   */
+  encryption?: EncryptionOption | undefined;
+  /**
    * Lifetime in seconds of a session that carries no timeout of its own (the Node wiring's sessions
    * always carry one); use the cache's `timeout`.
    * @default 300
@@ -66,6 +85,31 @@ export interface StoreCallbacksOptions {
    * @default undefined (failures are only counted)
    */
   onError?: ((error: unknown, operation: StoreOperation) => void) | undefined;
+  /**
+   * The circuit breaker in front of the store (see {@link CircuitBreakerOptions}): after
+   * `failureThreshold` consecutive failures or timeouts of store calls it opens, and then lookups
+   * miss at once (`breakerRejectedReads`) and writes and deletes are dropped (`droppedWrites`,
+   * `droppedDeletes`) without asking the store; after the cool-down one call probes the store, and
+   * its success closes the breaker. `false` turns it off. State changes are published on
+   * `channels.breaker`.
+   * @default {} (on, with the defaults of CircuitBreakerOptions)
+   */
+  breaker?: CircuitBreakerOptions | false | undefined;
+  /**
+   * How long an asynchronous `get`/`take` may take before it counts as a failure of the store
+   * (`readTimeouts`, and towards opening the breaker). The cache itself stops waiting after its
+   * `lookupDeadlineMs`: give both the same value.
+   * @default 50 (the cache's default lookupDeadlineMs)
+   */
+  readTimeoutMs?: number;
+  /**
+   * How long an asynchronous `set`/`delete` may stay pending before it counts as a failure of the
+   * store (`writeTimeouts`, and towards opening the breaker) and gives its `maxInFlightWrites` slot
+   * back, whether or not the store ever settles it. Writes happen after the handshake, so this
+   * costs no handshake time; it only bounds how long a hung store holds a slot.
+   * @default 500
+   */
+  writeTimeoutMs?: number;
 }
 
 /** What a {@link StoreAdapter} counted since it was made. */
@@ -74,13 +118,19 @@ export interface StoreAdapterStats {
   writes: number;
   /** `set`s the store answered with `false`: deadline passed, too large, or full. */
   notStored: number;
-  /** Sessions not written because `maxInFlightWrites` writes were pending, or after `close()`. */
+  /**
+   * Sessions not written because `maxInFlightWrites` writes were pending, the breaker was open, or
+   * after `close()`.
+   */
   droppedWrites: number;
   /** `set`s that threw or rejected, and sessions that could not be encoded. */
   writeErrors: number;
   /** `delete` calls issued (for removals that mean "never resume again"). */
   deletes: number;
-  /** Deletes not issued because `maxInFlightWrites` writes were pending, or after `close()`. */
+  /**
+   * Deletes not issued because `maxInFlightWrites` writes were pending, the breaker was open, or
+   * after `close()`.
+   */
   droppedDeletes: number;
   /** `delete`s that threw or rejected. */
   deleteErrors: number;
@@ -94,6 +144,36 @@ export interface StoreAdapterStats {
   decodeErrors: number;
   /** Writes and deletes pending now. */
   inFlight: number;
+  /** Revocation reports received from the store (see {@link StoreAdapter.bind}). */
+  revocations: number;
+  /** Sessions dropped from bound caches' memory because of those reports. */
+  revokedSessions: number;
+  /**
+   * Store reads whose answer arrived after a revocation that covers it had been reported: answered
+   * as a miss, so that a revoked session does not re-enter memory through a read already in flight.
+   */
+  staleReads: number;
+  /** Reads that had not settled within `readTimeoutMs` (the cache answered a miss meanwhile). */
+  readTimeouts: number;
+  /** Writes and deletes that had not settled within `writeTimeoutMs` (their slot was given back). */
+  writeTimeouts: number;
+  /** The circuit breaker's state now, or `disabled` (`breaker: false`). */
+  breakerState: CircuitState | 'disabled';
+  /** How many times the breaker opened. */
+  breakerOpens: number;
+  /** Lookups answered with a miss at once because the breaker was open. */
+  breakerRejectedReads: number;
+}
+
+/**
+ * What {@link StoreAdapter.bind} needs of a cache: `SessionCache`'s `revoke` and `revokeAll`, which
+ * drop sessions from memory with reason `revoked` (which does not delete from the store again).
+ */
+export interface RevocableCache {
+  /** Drops the session from memory; see `SessionCache.revoke`. */
+  revoke(id: Uint8Array, namespace: string): boolean;
+  /** Drops every session of `namespace` (every session when `undefined`); see `SessionCache.revokeAll`. */
+  revokeAll(namespace?: string): number;
 }
 
 /** The three callbacks, ready to spread into `SessionCacheOptions`. */
@@ -114,6 +194,19 @@ export interface StoreAdapter extends StoreCallbacks {
   readonly callbacks: StoreCallbacks;
   /** A snapshot of the counters. */
   stats(): StoreAdapterStats;
+  /**
+   * Keeps `cache`'s memory (its internal cache) in step with the store: every session removed from
+   * the store — by `cache.remove`, by another process, by a script or the CLI (`store.delete`,
+   * `store.clear`) — is dropped from `cache` too, within the store's propagation bound, so that no
+   * process resumes it from memory. Needs a store with `watchRevocations` (every store of this
+   * package has it); for another store it does nothing and {@link propagatesRevocations} is false.
+   * Call it once per cache, right after making the cache. The removals carry reason `revoked`,
+   * which never deletes from the store again (no loops).
+   * @returns a function that stops it (idempotent); {@link close} stops it too
+   */
+  bind(cache: RevocableCache): () => void;
+  /** Whether the store reports revocations (has `watchRevocations`), i.e. {@link bind} does something. */
+  readonly propagatesRevocations: boolean;
   /** Resolves once every write and delete issued so far has settled. Never rejects. */
   drain(): Promise<void>;
   /**
@@ -158,6 +251,9 @@ const DELETE_ON_REMOVE: Readonly<Record<RemoveReason, boolean>> = {
   // A single-use session was resumed: with a get callback the store's atomic `take` already
   // deleted it (the engine does not even notify this case then).
   resumed: false,
+  // The store reported that it was removed there (by this process or another): deleting again
+  // would only make the store report it again, to every process.
+  revoked: false,
 };
 
 /**
@@ -169,12 +265,17 @@ const DELETE_ON_REMOVE: Readonly<Record<RemoveReason, boolean>> = {
  * - `onRemove` deletes only for `removed` and `bad` (see the comments on each reason);
  * - `onGet` calls `take` for a single-use (TLS 1.3) lookup and `get` otherwise, decodes with
  *   {@link decodeStoredSession}, and answers synchronously when the store did — no promise on the
- *   hot path of an in-process store. A failing or garbled store is a miss, never an error.
+ *   hot path of an in-process store. A failing or garbled store is a miss, never an error;
+ * - a circuit breaker (`breaker`) stops asking a store that keeps failing or hanging: lookups miss
+ *   at once and writes are dropped (counted) until a probe after the cool-down succeeds. Reads
+ *   count as hanging after `readTimeoutMs`, writes after `writeTimeoutMs` (which also gives their
+ *   in-flight slot back).
  *
  * @example
  * ```ts
  * const adapter = storeCallbacks(await SqliteStore.open({ path: 'sessions.db' }));
  * const cache = new SessionCache({ ...adapter.callbacks });
+ * adapter.bind(cache); // sessions removed from the store (anywhere) leave this cache's memory too
  * attach(server, cache);
  * // at shutdown: cache.close(); await adapter.close();
  * ```
@@ -204,9 +305,46 @@ export function storeCallbacks(
   const defaultTimeout = integerOption('timeout', opts.timeout, DEFAULT_SESSION_TIMEOUT, 0);
   const clock = functionOption('clock', opts.clock) ?? Date.now;
   const onError = functionOption('onError', opts.onError);
-  const codecOptions = { codec: opts.codec };
+  const readTimeoutMs = integerOption(
+    'readTimeoutMs',
+    opts.readTimeoutMs,
+    DEFAULT_LOOKUP_DEADLINE_MS,
+    1,
+    60_000,
+  );
+  const writeTimeoutMs = integerOption(
+    'writeTimeoutMs',
+    opts.writeTimeoutMs,
+    DEFAULT_WRITE_TIMEOUT_MS,
+    1,
+    600_000,
+  );
+  if (
+    opts.breaker !== undefined &&
+    opts.breaker !== false &&
+    (typeof opts.breaker !== 'object' || opts.breaker === null)
+  ) {
+    throw new TypeError('breaker must be CircuitBreakerOptions or false');
+  }
+  const breaker =
+    opts.breaker === false
+      ? undefined
+      : new CircuitBreaker(
+          opts.breaker ?? {},
+          (state) => {
+            if (channels.breaker.hasSubscribers) {
+              channels.breaker.publish({ store: store.kind, state });
+            }
+          },
+          'breaker.',
+        );
+  const codecOptions = { codec: codecFromOptions(opts.codec, opts.encryption) };
+  const maxValueBytes =
+    Number.isSafeInteger(store.maxValueBytes) && store.maxValueBytes > 0
+      ? store.maxValueBytes
+      : MAX_STORED_SESSION_BYTES;
   // Fails early on a malformed codec rather than on the first session.
-  if (opts.codec !== undefined) {
+  if (codecOptions.codec !== undefined) {
     encodeStoredSession({ id: PROBE_ID, data: PROBE_ID, namespace: '' }, codecOptions);
   }
 
@@ -223,6 +361,14 @@ export function storeCallbacks(
     readErrors: 0,
     decodeErrors: 0,
     inFlight: 0,
+    revocations: 0,
+    revokedSessions: 0,
+    staleReads: 0,
+    readTimeouts: 0,
+    writeTimeouts: 0,
+    breakerState: 'disabled',
+    breakerOpens: 0,
+    breakerRejectedReads: 0,
   };
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -249,20 +395,45 @@ export function storeCallbacks(
     }
   };
 
-  // Tracks a pending write; `onResult` sees the store's answer.
+  // The breaker's verdicts; with `breaker: false` every call goes through (ticket 0).
+  const acquire = (): number => (breaker === undefined ? 0 : breaker.tryAcquire());
+  const succeeded = (ticket: number): void => breaker?.success(ticket);
+  const failed = (ticket: number): void => breaker?.failure(ticket);
+
+  // Tracks a pending write; `onResult` sees the store's answer. A write that has not settled within
+  // `writeTimeoutMs` is written off: it gives its slot back and counts as a failure, and whatever
+  // the store answers later is ignored — a hung store must not hold slots (or the breaker) forever.
   const track = (
     pending: PromiseLike<unknown>,
     operation: 'set' | 'delete',
+    ticket: number,
     onResult: (result: unknown) => void,
   ): void => {
     stats.inFlight++;
+    let done = false;
+    const timer = startTimeout(writeTimeoutMs, () => {
+      if (done) return;
+      done = true;
+      settled();
+      stats.writeTimeouts++;
+      failed(ticket);
+      report(timeoutError(operation, writeTimeoutMs), operation);
+    });
     Promise.resolve(pending).then(
       (result) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
         settled();
+        succeeded(ticket);
         onResult(result);
       },
       (error: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
         settled();
+        failed(ticket);
         if (operation === 'set') stats.writeErrors++;
         else stats.deleteErrors++;
         report(error, operation);
@@ -275,10 +446,18 @@ export function storeCallbacks(
       stats.droppedWrites++;
       return;
     }
+    // Asked first, so that an outage costs no encoding.
+    const ticket = acquire();
+    if (ticket === BREAKER_REFUSED) {
+      stats.droppedWrites++;
+      return;
+    }
     let value: Uint8Array;
     try {
       value = encodeStoredSession(session as SessionRecord, codecOptions);
     } catch (error) {
+      // Not the store's fault: a probe ticket goes back unused.
+      breaker?.release(ticket);
       stats.writeErrors++;
       report(error, 'encode');
       return;
@@ -291,16 +470,18 @@ export function storeCallbacks(
     try {
       result = store.set(namespace, session.id, value, expiresAtMs);
     } catch (error) {
+      failed(ticket);
       stats.writeErrors++;
       report(error, 'set');
       return;
     }
     if (isPromiseLike<boolean>(result)) {
-      track(result, 'set', (stored) => {
+      track(result, 'set', ticket, (stored) => {
         if (stored === false) stats.notStored++;
       });
-    } else if (result === false) {
-      stats.notStored++;
+    } else {
+      succeeded(ticket);
+      if (result === false) stats.notStored++;
     }
     // Kept in memory whatever the store answered: this process can still resume it.
   };
@@ -311,16 +492,23 @@ export function storeCallbacks(
       stats.droppedDeletes++;
       return;
     }
+    const ticket = acquire();
+    if (ticket === BREAKER_REFUSED) {
+      stats.droppedDeletes++;
+      return;
+    }
     stats.deletes++;
     let result: boolean | Promise<boolean>;
     try {
       result = store.delete(namespace, id);
     } catch (error) {
+      failed(ticket);
       stats.deleteErrors++;
       report(error, 'delete');
       return;
     }
-    if (isPromiseLike<boolean>(result)) track(result, 'delete', () => undefined);
+    if (isPromiseLike<boolean>(result)) track(result, 'delete', ticket, () => undefined);
+    else succeeded(ticket);
   };
 
   const decode = (
@@ -330,6 +518,13 @@ export function storeCallbacks(
   ): SessionRecord | undefined => {
     if (value === undefined || value === null) return undefined;
     try {
+      // Whoever can write to the store can plant anything: bound the size before any parsing.
+      if (value instanceof Uint8Array && value.byteLength > maxValueBytes) {
+        throw new StoredSessionError(
+          'TOO_LARGE',
+          `stored value of ${value.byteLength} bytes is over the store's maxValueBytes (${maxValueBytes})`,
+        );
+      }
       const record = decodeStoredSession(value, namespace, id, codecOptions);
       stats.found++;
       return record;
@@ -344,11 +539,66 @@ export function storeCallbacks(
     }
   };
 
+  // Revocations: the bound caches, and the reads in flight that a revocation may overtake. A read
+  // of a shared store may be answered with a session just before it was deleted and reach us after
+  // the report of that delete (two connections, no order between them); its answer would put the
+  // revoked session back into memory. Only reads whose answer the cache keeps matter (`get`; a
+  // `take`'s answer resumes once and is not kept). Bounded by the store's pending commands.
+  const bound = new Set<RevocableCache>();
+  const readsInFlight = new Set<{ namespace: string; id: Uint8Array; stale: boolean }>();
+  let unwatch: (() => void) | undefined;
+  const onRevocation = (revocation: Revocation): void => {
+    stats.revocations++;
+    for (const read of readsInFlight) {
+      if (covers(revocation, read.namespace, read.id)) read.stale = true;
+    }
+    for (const cache of bound) {
+      try {
+        if (revocation.namespace === undefined || revocation.id === undefined) {
+          stats.revokedSessions += cache.revokeAll(revocation.namespace);
+        } else if (cache.revoke(revocation.id, revocation.namespace)) {
+          stats.revokedSessions++;
+        }
+      } catch (error) {
+        report(error, 'revoke');
+      }
+    }
+  };
+  const propagatesRevocations = typeof store.watchRevocations === 'function';
+  const bind = (cache: RevocableCache): (() => void) => {
+    if (
+      typeof cache !== 'object' ||
+      cache === null ||
+      typeof cache.revoke !== 'function' ||
+      typeof cache.revokeAll !== 'function'
+    ) {
+      throw new TypeError('cache must be a SessionCache (with revoke and revokeAll)');
+    }
+    if (!propagatesRevocations || closed) return () => undefined;
+    bound.add(cache);
+    unwatch ??= store.watchRevocations!(onRevocation);
+    return () => {
+      bound.delete(cache);
+      if (bound.size === 0) stopWatching();
+    };
+  };
+  const stopWatching = (): void => {
+    const stop = unwatch;
+    unwatch = undefined;
+    stop?.();
+  };
+
   const onGet: GetSessionCallback = (id: Uint8Array, info: GetSessionInfo) => {
     // An id no store can hold (TLS 1.3 PSK identities may be 65 535 bytes) is a miss, at no cost.
     if (closed || id.byteLength === 0 || id.byteLength > MAX_ID_BYTES) return undefined;
     const { namespace, singleUse } = info;
     const operation = singleUse ? 'take' : 'get';
+    const ticket = acquire();
+    if (ticket === BREAKER_REFUSED) {
+      // A dead store is not asked: a miss at once, no lookup deadline to wait for.
+      stats.breakerRejectedReads++;
+      return undefined;
+    }
     stats.reads++;
     let answer: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {
@@ -356,16 +606,51 @@ export function storeCallbacks(
       // every process sharing the store.
       answer = singleUse ? store.take(namespace, id) : store.get(namespace, id);
     } catch (error) {
+      failed(ticket);
       stats.readErrors++;
       report(error, operation);
       // Passed on so that the cache counts a get error (and its miss event says `error`), not a
       // plain miss; the cache never lets it reach Node.
       throw error;
     }
-    if (!isPromiseLike<Uint8Array | undefined>(answer)) return decode(answer, id, namespace);
+    if (!isPromiseLike<Uint8Array | undefined>(answer)) {
+      succeeded(ticket);
+      return decode(answer, id, namespace);
+    }
+    const read = singleUse || unwatch === undefined ? undefined : { namespace, id, stale: false };
+    if (read !== undefined) readsInFlight.add(read);
+    // The cache stops waiting at its own deadline; this timer only tells the breaker (and the
+    // counters) that the store is hanging, since a hung store never rejects.
+    let done = false;
+    const timer = startTimeout(readTimeoutMs, () => {
+      if (done) return;
+      done = true;
+      stats.readTimeouts++;
+      failed(ticket);
+    });
     return Promise.resolve(answer).then(
-      (value) => decode(value, id, namespace),
+      (value) => {
+        if (!done) {
+          done = true;
+          clearTimeout(timer);
+          succeeded(ticket);
+        }
+        if (read !== undefined) {
+          readsInFlight.delete(read);
+          if (read.stale && value !== undefined && value !== null) {
+            stats.staleReads++;
+            return undefined;
+          }
+        }
+        return decode(value, id, namespace);
+      },
       (error: unknown) => {
+        if (read !== undefined) readsInFlight.delete(read);
+        if (!done) {
+          done = true;
+          clearTimeout(timer);
+          failed(ticket);
+        }
         stats.readErrors++;
         report(error, operation);
         throw error;
@@ -387,10 +672,18 @@ export function storeCallbacks(
     onNew,
     onRemove,
     onGet,
-    stats: () => ({ ...stats }),
+    stats: (): StoreAdapterStats => ({
+      ...stats,
+      breakerState: breaker === undefined ? 'disabled' : breaker.state,
+      breakerOpens: breaker === undefined ? 0 : breaker.opens,
+    }),
+    bind,
+    propagatesRevocations,
     drain,
     close: () => {
       closed = true;
+      bound.clear();
+      stopWatching();
       closing ??= drain().then(() => store.close());
       return closing;
     },
@@ -398,3 +691,22 @@ export function storeCallbacks(
 }
 
 const PROBE_ID = new Uint8Array([1]);
+
+/**
+ * Calls `onTimeout` once `ms` have passed and the I/O that arrived meanwhile has been read. After a
+ * busy stretch of the event loop (a hundred handshakes at once) the timers phase runs before the
+ * poll phase, so an answer that was sitting in the socket in time would otherwise lose to its own
+ * timer, and a healthy but loaded store would open the breaker.
+ */
+function startTimeout(ms: number, onTimeout: () => void): NodeJS.Timeout {
+  const timer = setTimeout(() => setImmediate(onTimeout), ms);
+  timer.unref();
+  return timer;
+}
+
+/** The error reported for a store call that did not settle in time; names no key or value. */
+function timeoutError(operation: StoreOperation, ms: number): Error {
+  return Object.assign(new Error(`session store ${operation} did not settle within ${ms} ms`), {
+    code: 'ETIMEDOUT',
+  });
+}

@@ -20,6 +20,7 @@ export {
 export {
   storeCallbacks,
   DEFAULT_MAX_IN_FLIGHT_WRITES,
+  DEFAULT_WRITE_TIMEOUT_MS,
   type StoreAdapter,
   type StoreAdapterStats,
   type StoreCallbacks,
@@ -41,3 +42,15 @@ export { createStore } from './from-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from './validate.js';
 export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
+// Revocation across processes (watchRevocations, adapter.bind).
+export type { Revocation, RevocationListener } from './store.js';
+export type { RevocableCache } from './cache-adapter.js';
+export { DEFAULT_SQLITE_REVOCATION_POLL_MS } from './sqlite-store.js';
+export * from './encryption/index.js';
+export {
+  CircuitBreaker,
+  CIRCUIT_BREAKER_DEFAULTS,
+  BREAKER_REFUSED,
+  type CircuitBreakerOptions,
+  type CircuitState,
+} from './circuit-breaker.js';

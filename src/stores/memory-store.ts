@@ -1,7 +1,14 @@
 import { idKey } from '../cache/id-key.js';
 import { ExpiryHeap, type HeapItem } from '../cache/expiry-heap.js';
 import { MAX_STORED_SESSION_BYTES } from './record.js';
-import type { ListOptions, SessionStore, StoreStats, StoredEntry } from './store.js';
+import { EVERYTHING, RevocationWatchers } from './revocations.js';
+import type {
+  ListOptions,
+  RevocationListener,
+  SessionStore,
+  StoreStats,
+  StoredEntry,
+} from './store.js';
 import {
   checkBytes,
   checkDeadline,
@@ -92,6 +99,7 @@ export class MemoryStore implements SessionStore {
   #seq = 0;
   #evictions = 0;
   #closed = false;
+  readonly #watchers = new RevocationWatchers();
 
   /**
    * @param options - see {@link MemoryStoreOptions}; invalid values throw a `TypeError` or
@@ -176,12 +184,15 @@ export class MemoryStore implements SessionStore {
     return entry.value;
   }
 
-  /** See {@link SessionStore.delete}. */
+  /**
+   * See {@link SessionStore.delete}. Watchers are told at once, before it returns, whether or not
+   * the entry was there (a cache of this process may still hold a copy).
+   */
   delete(namespace: string, id: Uint8Array): boolean {
     const entry = this.#live(namespace, id);
-    if (entry === undefined) return false;
-    this.#remove(entry);
-    return true;
+    if (entry !== undefined) this.#remove(entry);
+    if (isStorableId(id) && this.#watchers.size > 0) this.#watchers.announce({ namespace, id });
+    return entry !== undefined;
   }
 
   /** See {@link SessionStore.list}. A snapshot: changes while iterating do not show. */
@@ -217,7 +228,19 @@ export class MemoryStore implements SessionStore {
       if (entry.expiresAtMs > nowMs) live++;
       this.#remove(entry);
     }
+    if (this.#watchers.size > 0) {
+      this.#watchers.announce(namespace === undefined ? EVERYTHING : { namespace });
+    }
     return live;
+  }
+
+  /**
+   * See {@link SessionStore.watchRevocations}. The store lives in one process, so every `delete`
+   * and `clear` is reported synchronously, before it returns: no delay at all.
+   */
+  watchRevocations(listener: RevocationListener): () => void {
+    this.#checkOpen();
+    return this.#watchers.add(listener);
   }
 
   /** See {@link SessionStore.stats}. Counts expired entries not yet swept. */
@@ -247,6 +270,7 @@ export class MemoryStore implements SessionStore {
     this.#entries.clear();
     this.#heap.clear();
     this.#bytes = 0;
+    this.#watchers.clear();
   }
 
   /** The live entry of a key, dropping it if it has expired. */

@@ -61,7 +61,7 @@ export interface StoredSessionContext {
 
 /**
  * A transformation of the envelope's body, applied after the header: the seam for encryption at
- * rest (a later issue). An implementation must bind its output to `context` (e.g. as AEAD
+ * rest (`AesGcmCodec`). An implementation must bind its output to `context` (e.g. as AEAD
  * additional data), so that a blob moved to another key does not decode.
  */
 export interface StoredSessionCodec {
@@ -93,7 +93,12 @@ export interface StoredSessionOptions {
  *   where a codec is required), or the codec could not decode it;
  * - `BAD_FORMAT`: reserved flag bits set, a length out of bounds, or bytes after the DER;
  * - `NAMESPACE_MISMATCH` / `ID_MISMATCH`: the value belongs to another key;
- * - `BAD_SESSION`: the DER inside is not a valid serialized session.
+ * - `BAD_SESSION`: the DER inside is not a valid serialized session;
+ * - `KEY_RETIRED`: (encryption) sealed under a key the keyring no longer lists;
+ * - `AUTHENTICATION_FAILED`: (encryption) the AEAD tag does not verify: tampered, moved to another
+ *   key, or sealed with another key of the same id;
+ * - `TOO_LARGE`: longer than the store's `maxValueBytes` (checked by the store adapter before
+ *   parsing) or than any sealed session can be (checked before decrypting).
  */
 export type StoredSessionErrorCode =
   | 'BAD_INPUT'
@@ -103,7 +108,10 @@ export type StoredSessionErrorCode =
   | 'BAD_FORMAT'
   | 'NAMESPACE_MISMATCH'
   | 'ID_MISMATCH'
-  | 'BAD_SESSION';
+  | 'BAD_SESSION'
+  | 'KEY_RETIRED'
+  | 'AUTHENTICATION_FAILED'
+  | 'TOO_LARGE';
 
 /**
  * Thrown by {@link decodeStoredSession} for every value it refuses, and only for those. The message
@@ -255,8 +263,11 @@ export function decodeStoredSession(
     let opened: Uint8Array;
     try {
       opened = codec.decode(bytes.subarray(2), { namespace, id });
-    } catch {
-      // The codec's own error may describe key material; only the fact is passed on.
+    } catch (error) {
+      // A StoredSessionError is this package's own, with a message known to be free of secrets
+      // (the AES-GCM codec's refusals); any other codec error may describe key material, so only
+      // the fact is passed on.
+      if (error instanceof StoredSessionError) throw error;
       throw new StoredSessionError(
         'CODEC_MISMATCH',
         `codec ${codecId} could not decode the stored session`,

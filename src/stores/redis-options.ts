@@ -8,7 +8,33 @@ import { DEFAULT_MAX_VALUE_BYTES } from './memory-store.js';
 /** Where a Redis Cluster node listens: `{ host, port }` or `"host:port"` (`"[v6]:port"`). */
 export type RedisNodeAddress = { readonly host: string; readonly port: number } | string;
 
-/** Options of {@link RedisStore.create}. Give `url`, or `host`/`port`, or `nodes` (cluster). */
+/**
+ * Options of {@link RedisStore.create}. Give `url`, or `host`/`port`, or `nodes` (cluster).
+ *
+ * **Outages.** The store fails fast and holds nothing, so that the cache (`storeCallbacks`, with its
+ * circuit breaker and `maxInFlightWrites`) turns a Redis outage into full handshakes and dropped
+ * writes rather than waiting or queueing. The settings that do it, which `clientOptions` cannot
+ * override:
+ * - `enableOfflineQueue: false` (single client and cluster): while not connected — refused, down,
+ *   reconnecting, or still waiting for the ready check — a command fails at once (`unavailable`)
+ *   instead of waiting in ioredis's queue for a reconnect that may take minutes;
+ * - `maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands: false`: a command is never sent
+ *   again after a reconnect (the cache stopped waiting for it long before);
+ * - `commandTimeout` = {@link RedisStoreOptions.commandTimeoutMs} on every command, the ready
+ *   check's `INFO` included, plus the store's own deadline around each call: a paused Redis (or
+ *   one that accepts connections and never answers, a blackhole) fails each command within it,
+ *   and a connection whose ready check is never answered is dropped and tried again;
+ * - `socketTimeout` = 4 × `commandTimeoutMs` (at least 1 s): an open socket with commands waiting
+ *   and nothing received is declared dead, destroyed, and every command on it fails;
+ * - `connectTimeout` = {@link RedisStoreOptions.connectTimeoutMs}: a TCP connect into a black hole
+ *   gives up;
+ * - `retryStrategy` (and the cluster's): reconnect attempts 50 ms, 100 ms, … apart, at most
+ *   {@link RedisStoreOptions.maxReconnectDelayMs}, forever: the store is usable again about that
+ *   soon after Redis is (with the adapter's breaker in front, resumption measured back 0.4–1 s
+ *   after Redis; README, "Failure behaviour");
+ * - {@link RedisStoreOptions.maxPendingCommands}: the hard cap on commands in flight while they
+ *   wait for their deadline (at most ~200 were, with Redis paused under 100 connections).
+ */
 export interface RedisStoreOptions {
   /**
    * Where Redis is, as a URL: `redis://[user:pass@]host[:port][/db]`, `rediss://…` (TLS), or for a

@@ -13,7 +13,21 @@
 // most `maxReconnectDelayMs` apart so that the store is back soon after Redis is.
 import type { Cluster, Redis } from 'ioredis';
 import { checkListOptions, matchesList } from './list-options.js';
-import type { ListOptions, SessionStore, StoredEntry, StoreStats } from './store.js';
+import type {
+  ListOptions,
+  Revocation,
+  RevocationListener,
+  SessionStore,
+  StoredEntry,
+  StoreStats,
+} from './store.js';
+import { EVERYTHING, RevocationPublisher, RevocationWatchers } from './revocations.js';
+import {
+  RevocationSubscriber,
+  encodeRevocations,
+  newOrigin,
+  revocationChannel,
+} from './redis-revocations.js';
 import {
   RedisKeyCodec,
   VALUE_HEADER_BYTES,
@@ -126,6 +140,12 @@ export class RedisStore implements SessionStore {
   #lastError: Error | undefined;
   /** The last error of one cluster node (ECONNREFUSED, WRONGPASS, …). */
   #lastNodeError: Error | undefined;
+  readonly #ioredis: IoredisModule;
+  readonly #watchers = new RevocationWatchers();
+  readonly #channel: Buffer;
+  readonly #origin = newOrigin();
+  readonly #publisher: RevocationPublisher;
+  #subscriber: RevocationSubscriber | undefined;
 
   private constructor(options: ResolvedRedisOptions, ioredis: IoredisModule) {
     this.#options = options;
@@ -133,6 +153,13 @@ export class RedisStore implements SessionStore {
     this.cluster = options.nodes !== undefined;
     this.#keys = new RedisKeyCodec(options.keyPrefix);
     this.#clock = options.clock;
+    this.#ioredis = ioredis;
+    this.#channel = revocationChannel(options.keyPrefix, this.cluster ? 0 : options.db);
+    this.#publisher = new RevocationPublisher((reports) =>
+      this.#run('PUBLISH', () =>
+        this.#client.publish(this.#channel, encodeRevocations(this.#origin, reports)),
+      ),
+    );
     this.#client = this.cluster ? newCluster(options, ioredis) : newRedis(options, ioredis);
     // Without a listener ioredis prints every connection error to the console.
     const onError = (error: Error, node?: unknown): void => {
@@ -282,14 +309,88 @@ export class RedisStore implements SessionStore {
   }
 
   /**
-   * Deletes (`DEL`); idempotent.
+   * Deletes (`DEL`); idempotent. Then reports the removal to every watcher — this instance's at
+   * once, every other instance's by `PUBLISH` (see {@link watchRevocations}) — whether or not the
+   * key was there: another process may still hold the session in memory. Resolves once published.
    * @returns whether a key was deleted
-   * @throws {@link RedisStoreError} when Redis cannot be reached or fails
+   * @throws {@link RedisStoreError} when Redis cannot be reached or fails (the DEL, or the
+   * publication: then the key may be gone while other processes were not told)
    */
   async delete(namespace: string, id: Uint8Array): Promise<boolean> {
     if (!this.#storable(namespace, id)) return false;
     const key = this.#keys.key(namespace, id);
-    return (await this.#run('DEL', () => this.#client.del(key))) > 0;
+    const deleted = (await this.#run('DEL', () => this.#client.del(key))) > 0;
+    await this.#revoked({ namespace, id });
+    return deleted;
+  }
+
+  /**
+   * See {@link SessionStore.watchRevocations}. Removals made through this instance are reported at
+   * once; those of every other instance (any process, any host) arrive by Redis pub/sub on the
+   * channel `keyPrefix ‖ NUL ‖ "revocations" ‖ NUL ‖ db`, on a connection of this instance's own
+   * opened by the first watcher: within a round trip or two (~1 ms on a LAN). Concurrent
+   * removals are merged (at most one publication in flight per instance; ≤ 64 ids per message,
+   * then whole namespaces, then everything).
+   *
+   * Pub/sub keeps nothing for a subscriber that is away: when the subscription's connection drops,
+   * watchers are told `{}` (everything) at once and again once it is subscribed again. A silent
+   * connection is found by a PING every second (and `socketTimeout`). Needs the `PUBLISH`,
+   * `SUBSCRIBE` and `PING` commands and the channel in the ACL (see docs/redis.md).
+   */
+  watchRevocations(listener: RevocationListener): () => void {
+    this.#checkOpen();
+    const remove = this.#watchers.add(listener);
+    this.#subscriber ??= this.#subscribe();
+    return () => {
+      remove();
+      if (this.#watchers.size === 0) {
+        this.#subscriber?.close();
+        this.#subscriber = undefined;
+      }
+    };
+  }
+
+  /** Whether this instance's revocation subscription is in force (there is a watcher and it is connected). */
+  get revocationsSubscribed(): boolean {
+    return this.#subscriber?.subscribed ?? false;
+  }
+
+  #subscribe(): RevocationSubscriber {
+    const options = this.#options;
+    let next = 0;
+    const addresses = (): { host: string; port: number }[] =>
+      options.nodes === undefined
+        ? [{ host: options.host, port: options.port }]
+        : [
+            ...(this.#client as Cluster)
+              .nodes('master')
+              .map((node) => ({ host: node.options.host ?? '', port: node.options.port ?? 0 }))
+              .filter((address) => address.host !== '' && address.port > 0),
+            ...options.nodes,
+          ];
+    const first = addresses()[0]!;
+    return new RevocationSubscriber({
+      connect: () => newSubscriber(options, this.#ioredis, first),
+      // A cluster's subscriber moves on to the next master (any node receives every PUBLISH).
+      nextAddress:
+        options.nodes === undefined
+          ? undefined
+          : () => {
+              const all = addresses();
+              return all[++next % all.length];
+            },
+      channel: this.#channel,
+      origin: this.#origin,
+      onReports: (reports) => {
+        for (const report of reports) this.#watchers.announce(report);
+      },
+    });
+  }
+
+  /** Reports a removal: this instance's watchers now, every other instance through Redis. */
+  async #revoked(revocation: Revocation): Promise<void> {
+    if (this.#watchers.size > 0) this.#watchers.announce(revocation);
+    await this.#publisher.publish(revocation);
   }
 
   /**
@@ -353,11 +454,24 @@ export class RedisStore implements SessionStore {
     if (namespace !== undefined) checkNamespace(namespace);
     this.#checkOpen();
     let deleted = 0;
-    for await (const { node, keys } of this.#scan(this.#keys.pattern({ namespace }))) {
-      // One UNLINK per key: in a cluster, one command may not span slots.
-      const replies = await this.#pipeline(node, keys, (pipe, key) => pipe.unlink(key));
-      for (const [, count] of replies) deleted += count as number;
+    let failure: unknown;
+    try {
+      for await (const { node, keys } of this.#scan(this.#keys.pattern({ namespace }))) {
+        // One UNLINK per key: in a cluster, one command may not span slots.
+        const replies = await this.#pipeline(node, keys, (pipe, key) => pipe.unlink(key));
+        for (const [, count] of replies) deleted += count as number;
+      }
+    } catch (error) {
+      failure = error;
     }
+    // One report for the whole namespace (or everything), published after the last UNLINK, and
+    // also after a failure part-way: what was unlinked must not resume from anyone's memory.
+    try {
+      await this.#revoked(namespace === undefined ? EVERYTHING : { namespace });
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
     return deleted;
   }
 
@@ -389,6 +503,9 @@ export class RedisStore implements SessionStore {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#subscriber?.close();
+      this.#subscriber = undefined;
+      this.#watchers.clear();
       let timer: NodeJS.Timeout | undefined;
       try {
         // Not connected: nothing to say goodbye to (and QUIT would wait for a reconnect).
@@ -603,6 +720,35 @@ function newRedis(options: ResolvedRedisOptions, ioredis: IoredisModule): Redis 
     db: options.db,
     lazyConnect: true,
     enableOfflineQueue: false,
+    retryStrategy: reconnectDelay(options.maxReconnectDelayMs),
+  });
+}
+
+/**
+ * The connection of a revocation subscription: the store's connection options (deadlines, silent
+ * socket detection, reconnection), to one server — a cluster node's options for a cluster. ioredis
+ * would resubscribe by itself after a reconnection; the subscriber does it instead, so that it
+ * knows when the subscription is back in force.
+ */
+function newSubscriber(
+  options: ResolvedRedisOptions,
+  ioredis: IoredisModule,
+  address: { host: string; port: number },
+): Redis {
+  const extra =
+    options.nodes === undefined
+      ? options.clientOptions
+      : ((options.clientOptions as { redisOptions?: Record<string, unknown> }).redisOptions ?? {});
+  return new ioredis.Redis({
+    ...extra,
+    ...connectionOptions(options),
+    connectionName: 'tls-session-cache:revocations',
+    host: address.host,
+    port: address.port,
+    ...(options.nodes === undefined ? { db: options.db } : {}),
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    autoResubscribe: false,
     retryStrategy: reconnectDelay(options.maxReconnectDelayMs),
   });
 }

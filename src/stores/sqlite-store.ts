@@ -6,11 +6,20 @@
 // names the fix. Its types are used only inside this module (`#` fields are not part of the
 // emitted declarations), so the package's types do not need @types/better-sqlite3.
 import type BetterSqlite3 from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { checkListOptions, matchesList } from './list-options.js';
 import { DEFAULT_MAX_VALUE_BYTES, DEFAULT_SWEEP_INTERVAL_MS } from './memory-store.js';
-import type { ListOptions, SessionStore, StoreStats, StoredEntry } from './store.js';
+import { EVERYTHING, RevocationWatchers } from './revocations.js';
+import type {
+  ListOptions,
+  Revocation,
+  RevocationListener,
+  SessionStore,
+  StoreStats,
+  StoredEntry,
+} from './store.js';
 import {
   asBuffer,
   checkBytes,
@@ -42,6 +51,19 @@ export const DEFAULT_SQLITE_MAX_ENTRIES = 1_000_000;
 export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** Default of {@link SqliteStoreOptions.checkpointIntervalMs}. */
 export const DEFAULT_SQLITE_CHECKPOINT_INTERVAL_MS = 250;
+/** Default of {@link SqliteStoreOptions.revocationPollMs}. */
+export const DEFAULT_SQLITE_REVOCATION_POLL_MS = 100;
+
+/**
+ * Rows the revocation log keeps (the newest); older ones are pruned by the writes that add rows.
+ * A watcher that falls further behind than that finds a gap and reports everything.
+ */
+const REVOCATION_LOG_ROWS = 10_000;
+/**
+ * New log rows one poll reports one by one; a watcher that finds more (a bulk removal, or a poll
+ * that was held up) reports everything instead: bounded work per poll whatever the backlog.
+ */
+const REVOCATION_POLL_ROWS = 1024;
 
 /**
  * WAL pages after which a connection of this process checkpoints by itself, on its own thread:
@@ -100,6 +122,16 @@ export interface SqliteStoreOptions {
    */
   checkpointIntervalMs?: number;
   /**
+   * How often, in ms, a store with revocation watchers (see `watchRevocations`; `storeCallbacks`'
+   * `bind`) looks for removals made by other processes: the bound on how long a session deleted
+   * elsewhere can still resume from this process's memory (plus any time the event loop is
+   * blocked). A poll that finds nothing new costs one `PRAGMA data_version` (~1 µs); one after
+   * another process wrote costs one indexed read more. `0`: no polling — only this instance's own
+   * removals are reported.
+   * @default 100
+   */
+  revocationPollMs?: number;
+  /**
    * The clock, in ms since the epoch. Every process sharing a file should see the same time: expiry
    * is absolute. Inject one in tests.
    * @default Date.now
@@ -121,6 +153,18 @@ interface Statements {
   clearNamespace: Statement<[string]>;
   countLive: Statement<[number], number>;
   countLiveNamespace: Statement<[number, string], number>;
+  logRevocation: Statement<[string | null, Buffer | null, string]>;
+  pruneRevocations: Statement<[number | bigint]>;
+  dataVersion: Statement<[], number>;
+  revocationHighWater: Statement<[], number>;
+  revocationsAfter: Statement<[number, number, number], RevocationRow>;
+}
+
+interface RevocationRow {
+  seq: number;
+  namespace: string | null;
+  id: Buffer | null;
+  origin: string;
 }
 
 interface ListRow {
@@ -195,6 +239,15 @@ export class SqliteStore implements SessionStore {
   #sweepErrors = 0;
   #checkpointErrors = 0;
   #closed = false;
+  readonly #deleteTransaction: (namespace: string, id: Buffer) => boolean;
+  readonly #watchers = new RevocationWatchers();
+  /** This instance's mark on the log rows it writes: it reported those at once, not by polling. */
+  readonly #origin = randomUUID();
+  readonly #revocationPollMs: number;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #lastDataVersion = -1;
+  #lastRevocation = 0;
+  #revocationPollErrors = 0;
   #closing: Promise<void> | undefined;
 
   /** Use {@link SqliteStore.open}. */
@@ -206,6 +259,7 @@ export class SqliteStore implements SessionStore {
     sweepIntervalMs: number,
     clock: () => number,
     checkpointer: Worker | undefined,
+    revocationPollMs: number,
   ) {
     this.#db = db;
     this.#checkpointer = checkpointer;
@@ -235,6 +289,14 @@ export class SqliteStore implements SessionStore {
     // IMMEDIATE takes the write lock at BEGIN, where busy_timeout applies; a deferred transaction
     // that upgrades a read lock can fail at once with SQLITE_BUSY instead of waiting.
     this.#setTransaction = transaction.immediate;
+    this.#revocationPollMs = revocationPollMs;
+    // The removal and its log row commit together: a process that sees the row is sure to read the
+    // store without the session, and no removal commits without its row.
+    this.#deleteTransaction = db.transaction((namespace: string, id: Buffer): boolean => {
+      const deleted = s.delete.run(namespace, id, this.#clock()).changes > 0;
+      this.#logRevocation(namespace, id);
+      return deleted;
+    }).immediate;
     if (sweepIntervalMs > 0) {
       this.#timer = setInterval(() => this.#sweepQuietly(), sweepIntervalMs);
       // A cache must never be the reason a process stays alive.
@@ -285,6 +347,13 @@ export class SqliteStore implements SessionStore {
       0,
       2 ** 31 - 1,
     );
+    const revocationPollMs = integerOption(
+      'revocationPollMs',
+      opts.revocationPollMs,
+      DEFAULT_SQLITE_REVOCATION_POLL_MS,
+      0,
+      2 ** 31 - 1,
+    );
     const clock = functionOption('clock', opts.clock) ?? Date.now;
     const Driver = await loadDriver();
     let db: Database;
@@ -317,6 +386,7 @@ export class SqliteStore implements SessionStore {
         checkpointer !== undefined && sweepInThread ? 0 : sweepIntervalMs,
         clock,
         checkpointer,
+        revocationPollMs,
       );
     } catch (error) {
       db.close();
@@ -366,12 +436,18 @@ export class SqliteStore implements SessionStore {
     return this.#statements.take.get(namespace, asBuffer(id), this.#clock());
   }
 
-  /** See {@link SessionStore.delete}. An expired row counts as absent (the sweep reclaims it). */
+  /**
+   * See {@link SessionStore.delete}. An expired row counts as absent (the sweep reclaims it). The
+   * removal is logged in the same transaction (see {@link watchRevocations}), whether or not the
+   * row was there: another process may still hold the session in memory.
+   */
   delete(namespace: string, id: Uint8Array): boolean {
     checkNamespace(namespace);
     if (!isStorableId(id)) return false;
     this.#checkOpen();
-    return this.#statements.delete.run(namespace, asBuffer(id), this.#clock()).changes > 0;
+    const deleted = this.#deleteTransaction(namespace, asBuffer(id));
+    this.#announce({ namespace, id });
+    return deleted;
   }
 
   /**
@@ -427,19 +503,59 @@ export class SqliteStore implements SessionStore {
     if (namespace !== undefined) checkNamespace(namespace);
     this.#checkOpen();
     const s = this.#statements;
-    return this.#db
+    const live = this.#db
       .transaction(() => {
         const nowMs = this.#clock();
+        // One log row for the whole namespace (or everything), however many rows go.
+        this.#logRevocation(namespace ?? null, null);
         if (namespace === undefined) {
-          const live = s.countLive.get(nowMs)!;
+          const count = s.countLive.get(nowMs)!;
           s.clearAll.run();
-          return live;
+          return count;
         }
-        const live = s.countLiveNamespace.get(nowMs, namespace)!;
+        const count = s.countLiveNamespace.get(nowMs, namespace)!;
         s.clearNamespace.run(namespace);
-        return live;
+        return count;
       })
       .immediate();
+    this.#announce(namespace === undefined ? EVERYTHING : { namespace });
+    return live;
+  }
+
+  /**
+   * See {@link SessionStore.watchRevocations}. Every `delete` and `clear`, by any process on the
+   * file, is written to a revocation log table in the same transaction as the removal. This
+   * instance's own removals are reported at once, before `delete`/`clear` return; other processes'
+   * are found by a poll every `revocationPollMs` (100 ms) on an unref'd timer, which runs while
+   * there is a watcher: `PRAGMA data_version` first (it changes only when another connection
+   * committed), then the log rows after the last one seen. A poll that finds more than 1024 new
+   * rows, or a gap (rows pruned before it read them), reports everything.
+   */
+  watchRevocations(listener: RevocationListener): () => void {
+    this.#checkOpen();
+    const remove = this.#watchers.add(listener);
+    if (this.#pollTimer === undefined && this.#revocationPollMs > 0) {
+      // History does not matter to a new watcher: what its cache holds was read after this point.
+      this.#lastRevocation = this.#statements.revocationHighWater.get() ?? 0;
+      this.#lastDataVersion = this.#statements.dataVersion.get()!;
+      this.#pollTimer = setInterval(() => this.#pollRevocations(), this.#revocationPollMs);
+      this.#pollTimer.unref();
+    }
+    return () => {
+      remove();
+      if (this.#watchers.size === 0) this.#stopPolling();
+    };
+  }
+
+  /** Polls for other processes' removals now (the timer does it every `revocationPollMs`). */
+  pollRevocations(): void {
+    this.#checkOpen();
+    this.#pollRevocations();
+  }
+
+  /** Revocation polls that failed (each later poll reads on from the last row it saw). */
+  get revocationPollErrors(): number {
+    return this.#revocationPollErrors;
   }
 
   /** See {@link SessionStore.stats}. Counts expired rows not yet swept. */
@@ -474,6 +590,8 @@ export class SqliteStore implements SessionStore {
     if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#stopPolling();
+    this.#watchers.clear();
     this.#db.close();
     const worker = this.#checkpointer;
     this.#closing =
@@ -489,6 +607,61 @@ export class SqliteStore implements SessionStore {
             worker.postMessage('close');
           });
     return this.#closing;
+  }
+
+  #logRevocation(namespace: string | null, id: Buffer | null): void {
+    const s = this.#statements;
+    const seq = s.logRevocation.run(namespace, id, this.#origin).lastInsertRowid;
+    // Keeps the newest rows; usually deletes the one that fell out of the window.
+    s.pruneRevocations.run(BigInt(seq) - BigInt(REVOCATION_LOG_ROWS));
+  }
+
+  #announce(revocation: Revocation): void {
+    if (this.#watchers.size > 0) this.#watchers.announce(revocation);
+  }
+
+  #pollRevocations(): void {
+    if (this.#closed || this.#pollTimer === undefined) return;
+    const s = this.#statements;
+    try {
+      const version = s.dataVersion.get()!;
+      if (version === this.#lastDataVersion) return;
+      this.#lastDataVersion = version;
+      // One read transaction: the high-water mark and the rows come from the same snapshot.
+      const { high, rows } = this.#db.transaction(() => {
+        const mark = s.revocationHighWater.get() ?? 0;
+        return {
+          high: mark,
+          rows:
+            mark > this.#lastRevocation
+              ? s.revocationsAfter.all(this.#lastRevocation, mark, REVOCATION_POLL_ROWS + 1)
+              : [],
+        };
+      })();
+      if (high <= this.#lastRevocation) return;
+      // AUTOINCREMENT numbers rows without reuse, and a rolled-back insert rolls its number back:
+      // fewer rows than numbers means some were pruned before this poll saw them.
+      const complete = rows.length === high - this.#lastRevocation;
+      this.#lastRevocation = high;
+      if (!complete || rows.length > REVOCATION_POLL_ROWS) {
+        this.#watchers.announce(EVERYTHING);
+        return;
+      }
+      for (const row of rows) {
+        if (row.origin === this.#origin) continue;
+        if (row.namespace === null) this.#watchers.announce(EVERYTHING);
+        else if (row.id === null) this.#watchers.announce({ namespace: row.namespace });
+        else this.#watchers.announce({ namespace: row.namespace, id: row.id });
+      }
+    } catch {
+      // The next poll reads on from the last row seen; nothing is lost, only later.
+      this.#revocationPollErrors++;
+    }
+  }
+
+  #stopPolling(): void {
+    clearInterval(this.#pollTimer);
+    this.#pollTimer = undefined;
   }
 
   #sweepQuietly(): void {
@@ -628,7 +801,11 @@ function initialize(db: Database, path: string): void {
         `SqliteStore: ${where} has schema version ${version}, newer than the ${SQLITE_SCHEMA_VERSION} this version of tls-session-cache supports; upgrade tls-session-cache or use another file`,
       );
     }
-    if (applicationId === SQLITE_APPLICATION_ID && version === SQLITE_SCHEMA_VERSION) return;
+    if (applicationId === SQLITE_APPLICATION_ID && version === SQLITE_SCHEMA_VERSION) {
+      // Files made before the revocation log get it now (see REVOCATION_SCHEMA).
+      db.exec(REVOCATION_SCHEMA);
+      return;
+    }
     const tables = db
       .prepare<[], number>("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
       .pluck()
@@ -639,6 +816,7 @@ function initialize(db: Database, path: string): void {
       );
     }
     db.exec(SCHEMA_V1);
+    db.exec(REVOCATION_SCHEMA);
     db.pragma(`application_id = ${SQLITE_APPLICATION_ID}`);
     db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   }).immediate();
@@ -674,6 +852,25 @@ END;
 CREATE TRIGGER tls_sessions_counts_update AFTER UPDATE OF value ON tls_sessions BEGIN
   UPDATE tls_sessions_counts SET bytes = bytes - length(OLD.value) + length(NEW.value);
 END;
+`;
+
+/**
+ * The revocation log: one row per `delete` and per `clear` (namespace NULL = every namespace, id
+ * NULL = the whole namespace), written in the removal's transaction, read by every process's poll.
+ * `AUTOINCREMENT`, so that numbers are never reused and a watcher can tell a gap (pruned rows) from
+ * no news. `origin` is the writing store instance, which reported its own removals already.
+ *
+ * Added to schema 1 without a new version: it is a table more, which earlier versions of this
+ * package neither need nor see, so they keep opening the file (their removals are not logged, and
+ * they do not poll: upgrade every process to get revocation across processes).
+ */
+const REVOCATION_SCHEMA = `
+CREATE TABLE IF NOT EXISTS tls_revocations (
+  seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+  namespace TEXT,
+  id        BLOB,
+  origin    TEXT NOT NULL
+);
 `;
 
 /** Deletes up to `?2` rows expired at `?1`, soonest first (by the expiry index). */
@@ -725,6 +922,17 @@ function prepare(db: Database): Statements {
         'SELECT count(*) FROM tls_sessions WHERE expires_at > ? AND namespace = ?',
       )
       .pluck(),
+    logRevocation: db.prepare(
+      'INSERT INTO tls_revocations (namespace, id, origin) VALUES (?, ?, ?)',
+    ),
+    pruneRevocations: db.prepare('DELETE FROM tls_revocations WHERE seq <= ?'),
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+    revocationHighWater: db
+      .prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'tls_revocations'")
+      .pluck(),
+    revocationsAfter: db.prepare<[number, number, number], RevocationRow>(
+      'SELECT seq, namespace, id, origin FROM tls_revocations WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+    ),
   };
 }
 

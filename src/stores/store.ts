@@ -58,6 +58,25 @@ export interface StoreStats {
   bytes: number;
 }
 
+/**
+ * A removal that {@link SessionStore.watchRevocations} reports: sessions that must never resume
+ * again, in any process. The fields say how much it covers:
+ * - `namespace` and `id`: that one session;
+ * - `namespace` alone: every session of that namespace (`clear(namespace)`);
+ * - neither: every session (`clear()`, or a watcher that may have missed reports).
+ *
+ * `id` is only ever given together with `namespace`.
+ */
+export interface Revocation {
+  /** The namespace; absent when the report covers every namespace. */
+  readonly namespace?: string;
+  /** The session id; absent when the report covers a whole namespace (or everything). */
+  readonly id?: Uint8Array;
+}
+
+/** Told of each {@link Revocation}; see {@link SessionStore.watchRevocations}. */
+export type RevocationListener = (revocation: Revocation) => void;
+
 /** The store contract; see the module comment for the rules every store keeps. */
 export interface SessionStore {
   /** A short name for logs and metrics, e.g. `"memory"`, `"sqlite"`, `"redis"`. */
@@ -85,6 +104,27 @@ export interface SessionStore {
   list?(options?: ListOptions): AsyncIterable<StoredEntry>;
   /** Deletes every entry (of `namespace` when given). @returns how many. Optional. */
   clear?(namespace?: string): MaybePromise<number>;
+  /**
+   * Tells `listener` of every removal that means "never resume again", made through **any**
+   * instance on the same backend (any process or host): every `delete` (whether or not it found
+   * the entry: another process may still hold a copy in memory) and every `clear`. This is what
+   * lets each process drop its in-memory (internal cache) copies of a revoked session. Optional;
+   * a store without it revokes only what it holds itself.
+   *
+   * Rules for a store that implements it:
+   * - **complete**: every `delete`/`clear` that resolved is reported to every watcher, including
+   *   the watchers of the instance that made it, within a bound the store documents;
+   * - **conservative**: a report may cover more than was removed (a namespace or everything for a
+   *   batch of ids) but never less; a watcher that may have missed reports (a dropped
+   *   connection, a log that moved on) receives `{}` ("everything"), once it is sure to see what
+   *   follows;
+   * - `take` (a single-use resumption) and expiry are not revocations and need not be reported;
+   * - the listener may be called synchronously from inside `delete`/`clear`; an exception it
+   *   throws is caught and ignored.
+   *
+   * @returns a function that stops the reports to this listener (idempotent); `close()` stops all.
+   */
+  watchRevocations?(listener: RevocationListener): () => void;
   /** Size figures. Optional. */
   stats?(): MaybePromise<StoreStats>;
   /** Releases everything (connections, timers, file handles). Idempotent. */

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
-import type { MaybePromise, SessionStore, StoredEntry } from '../stores/store.js';
+import { covers } from '../stores/revocations.js';
+import type { MaybePromise, Revocation, SessionStore, StoredEntry } from '../stores/store.js';
 
 /** The part of a test runner the suite needs: vitest's, node:test's, mocha's and jest's fit. */
 export interface ConformanceTestApi {
@@ -78,6 +79,23 @@ export class ManualClock {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits (real time, polling every 10 ms) until `done()`, failing after `ms` with `what`: for
+ * revocation reports, which a store may deliver later (a poll, a message from the server).
+ */
+async function until(done: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`not reported within ${ms} ms: ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Whether a report covers every session of `namespace` (a whole namespace, or everything). */
+const coversNamespace = (revocation: Revocation, namespace: string): boolean =>
+  revocation.namespace === undefined ||
+  (revocation.namespace === namespace && revocation.id === undefined);
 
 /** Hex, for assertion messages (test values only: never use this on real sessions). */
 const hex = (bytes: Uint8Array | undefined): string | undefined =>
@@ -431,6 +449,114 @@ export function runStoreConformance(
         }));
     }
 
+    it('watchRevocations, when implemented: every delete and clear is reported to watchers', () =>
+      withStore(async (store, clock) => {
+        if (store.watchRevocations === undefined) return;
+        const seen: Revocation[] = [];
+        const stop = store.watchRevocations((revocation) => seen.push(revocation));
+        try {
+          const after = (from: number): Revocation[] => seen.slice(from);
+          const id = Uint8Array.of(0xfe, 0x80, 0);
+          await store.set('ns', id, Uint8Array.of(1), nowOf(clock) + HOUR);
+          let from = seen.length;
+          assert.equal(await store.delete('ns', id), true);
+          await until(() => after(from).some((r) => covers(r, 'ns', id)), 'a delete');
+          // An id the store does not hold: another process may still hold it in memory.
+          const absent = Uint8Array.of(7, 7);
+          from = seen.length;
+          assert.equal(await store.delete('other', absent), false);
+          await until(
+            () => after(from).some((r) => covers(r, 'other', absent)),
+            'a delete of an id the store did not hold',
+          );
+          for (const r of seen) {
+            if (r.id !== undefined) {
+              assert.ok(r.id instanceof Uint8Array, 'ids are bytes');
+              assert.equal(typeof r.namespace, 'string', 'an id comes with its namespace');
+            }
+          }
+          if (store.clear !== undefined) {
+            from = seen.length;
+            await store.clear('a');
+            await until(() => after(from).some((r) => coversNamespace(r, 'a')), 'clear(namespace)');
+            from = seen.length;
+            await store.clear();
+            await until(
+              () => after(from).some((r) => r.namespace === undefined),
+              'clear() as everything',
+            );
+          }
+        } finally {
+          stop();
+        }
+      }));
+
+    it('watchRevocations, when implemented: unwatching stops reports; a throwing listener breaks nothing', () =>
+      withStore(async (store) => {
+        if (store.watchRevocations === undefined) return;
+        const first: Revocation[] = [];
+        const second: Revocation[] = [];
+        const stopThrowing = store.watchRevocations(() => {
+          throw new Error('a listener that throws');
+        });
+        const stopFirst = store.watchRevocations((r) => first.push(r));
+        const stopSecond = store.watchRevocations((r) => second.push(r));
+        try {
+          const id = Uint8Array.of(1, 2, 3);
+          await store.delete('ns', id);
+          await until(() => first.some((r) => covers(r, 'ns', id)), 'a delete, to the first');
+          await until(() => second.some((r) => covers(r, 'ns', id)), 'a delete, to the second');
+          stopFirst();
+          stopFirst();
+          const seenByFirst = first.length;
+          const next = Uint8Array.of(4, 5, 6);
+          await store.delete('ns', next);
+          await until(() => second.some((r) => covers(r, 'ns', next)), 'a delete, to the second');
+          // Both listeners of one instance are told together: the first would have been by now.
+          assert.equal(first.length, seenByFirst, 'an unwatched listener was told');
+        } finally {
+          stopThrowing();
+          stopSecond();
+        }
+      }));
+
+    if (makeSibling !== undefined) {
+      it('watchRevocations, when implemented: removals through another instance are reported', () =>
+        withStore(async (store, clock, sibling) => {
+          if (store.watchRevocations === undefined) return;
+          const other = await sibling();
+          const seen: Revocation[] = [];
+          const stop = store.watchRevocations((revocation) => seen.push(revocation));
+          try {
+            const id = Uint8Array.of(0xab, 0xcd);
+            await other.set('ns', id, Uint8Array.of(1), nowOf(clock) + HOUR);
+            await other.delete('ns', id);
+            await until(
+              () => seen.some((r) => covers(r, 'ns', id)),
+              'a delete on another instance',
+            );
+            // Many removals at once: reported, possibly merged into a namespace or everything.
+            const many = Array.from({ length: 200 }, (_, i) => Uint8Array.of(0x10, i));
+            const from = seen.length;
+            await Promise.all(many.map((each) => other.delete('bulk', each)));
+            await until(
+              () => many.every((each) => seen.slice(from).some((r) => covers(r, 'bulk', each))),
+              '200 concurrent deletes on another instance',
+            );
+            if (other.clear !== undefined) {
+              const at = seen.length;
+              await other.clear('gone');
+              await until(
+                () => seen.slice(at).some((r) => coversNamespace(r, 'gone')),
+                'clear(namespace) on another instance',
+              );
+            }
+          } finally {
+            stop();
+          }
+        }));
+    }
+
     it('list, when implemented, yields live entries and honours every filter', () =>
       withStore(async (store, clock) => {
         if (store.list === undefined) return;
@@ -516,6 +642,9 @@ export function runStoreConformance(
       try {
         const clock = new ManualClock();
         const store = await makeStore({ clock: clock.now });
+        // A watcher left registered: close() must release what watching holds (a poll timer,
+        // a subscriber connection).
+        store.watchRevocations?.(() => undefined);
         const id = Uint8Array.of(1);
         await store.set('ns', id, Uint8Array.of(1), nowOf(clock) + HOUR);
         await store.get('ns', id);

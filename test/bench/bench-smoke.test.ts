@@ -52,6 +52,7 @@ describe('npm run bench -- --smoke', () => {
     expect(validate(benchResultSchema, result)).toEqual([]);
     expect(result.cases.map((c) => c.id).sort()).toEqual([
       'attach-memory/TLSv1.2/resumed',
+      'attach-redis-external/TLSv1.3/resumed',
       'map/TLSv1.2/resumed',
       's_server/TLSv1.2/resumed',
       's_time:s_server/TLSv1.2/resumed',

@@ -57,11 +57,15 @@ export function cliProcesses() {
       await Promise.all([...children].map((child) => stop(child)));
       children.clear();
     },
-    /** `serve --port 0 ...args`, resolved once it printed its `listening on` line. */
-    startServe(args: string[]): Promise<Serving> {
+    /**
+     * `serve --port 0 ...args`, resolved once it printed its `listening on` line.
+     * @param env - its environment (default: this process's)
+     */
+    startServe(args: string[], env?: NodeJS.ProcessEnv): Promise<Serving> {
       const child = track(
         spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
           stdio: ['ignore', 'pipe', 'pipe'],
+          ...(env === undefined ? {} : { env }),
         }),
       );
       const exited = exitOf(child);
@@ -91,10 +95,19 @@ export function cliProcesses() {
         });
       });
     },
-    /** Runs the CLI to completion. */
-    async runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    /**
+     * Runs the CLI to completion.
+     * @param env - its environment (default: this process's)
+     */
+    async runCli(
+      args: string[],
+      env?: NodeJS.ProcessEnv,
+    ): Promise<{ code: number | null; stdout: string; stderr: string }> {
       const child = track(
-        spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+        spawn(process.execPath, [CLI, ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          ...(env === undefined ? {} : { env }),
+        }),
       );
       let stdout = '';
       let stderr = '';

@@ -54,24 +54,35 @@ describe('createMetrics', () => {
     expect(await registry.metrics()).toBe('\n');
   });
 
-  it('exports the breaker state when the adapter reports one, and refuses a name taken', async () => {
+  it('exports the circuit breaker state as it opens on a failing store, and refuses a name taken', async () => {
     const cache = new SessionCache();
     closers.push(() => cache.close());
     const registry = new Registry();
     const store = new MemoryStore({ sweepIntervalMs: 0 });
-    const adapter = storeCallbacks(store);
+    const adapter = storeCallbacks(store, { breaker: { failureThreshold: 2, clock: () => 0 } });
     closers.push(() => adapter.close());
-    let state = 'closed';
-    const withBreaker = {
-      stats: () => ({ ...adapter.stats(), breakerState: state, breakerOpens: 3 }),
-    };
-    createMetrics({ cache, adapter: withBreaker, registry });
-    state = 'open';
-    const s = await samples(registry);
+    createMetrics({ cache, adapter, registry });
+    let s = await samples(registry);
+    expect(s.get('tls_session_cache_store_breaker_state{state="closed"}')).toBe(1);
+    expect(s.get('tls_session_cache_store_breaker_state{state="open"}')).toBe(0);
+    expect(s.get('tls_session_cache_store_breaker_opens_total')).toBe(0);
+
+    // A closed store throws on every read: two failures open the breaker.
+    store.close();
+    const id = new Uint8Array(32).fill(9);
+    for (let i = 0; i < 3; i++) {
+      try {
+        await adapter.onGet(id, { namespace: '', singleUse: false });
+      } catch {
+        // the read error reaches the cache as a get error
+      }
+    }
+    s = await samples(registry);
     expect(s.get('tls_session_cache_store_breaker_state{state="open"}')).toBe(1);
     expect(s.get('tls_session_cache_store_breaker_state{state="closed"}')).toBe(0);
-    expect(s.get('tls_session_cache_store_breaker_opens_total')).toBe(3);
-    expect(s.get('tls_session_cache_store_writes_total')).toBe(0);
+    expect(s.get('tls_session_cache_store_breaker_opens_total')).toBe(1);
+    expect(s.get('tls_session_cache_store_read_errors_total')).toBe(2);
+    expect(s.get('tls_session_cache_store_breaker_rejected_reads_total')).toBe(1);
 
     const before = await registry.metrics();
     expect(() => createMetrics({ cache, adapter, registry })).toThrow(/already been registered/);

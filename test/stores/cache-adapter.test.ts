@@ -315,6 +315,33 @@ describe('storeCallbacks: onGet', () => {
     store.close();
   });
 
+  it("a value over the store's maxValueBytes is refused before parsing", () => {
+    const inner = new MemoryStore();
+    const r = record();
+    const value = encodeStoredSession(r);
+    // A store that says it keeps at most value.length - 1 bytes, yet returns more (planted by
+    // whoever can write to it): the adapter refuses it without decoding.
+    const store: SessionStore = {
+      kind: 'small',
+      maxValueBytes: value.byteLength - 1,
+      set: (...a) => inner.set(...a),
+      get: (...a) => inner.get(...a),
+      take: (...a) => inner.take(...a),
+      delete: (...a) => inner.delete(...a),
+      close: () => inner.close(),
+    };
+    const codes: string[] = [];
+    const adapter = storeCallbacks(store, {
+      onError: (e) => codes.push((e as { code?: string }).code ?? '?'),
+    });
+    const cache = new SessionCache({ ...adapter.callbacks, noInternalStore: true });
+    inner.set(NS, r.id, value, Date.now() + 60_000);
+    expect(cache.lookup(r.id, { namespace: NS })).toMatchObject({ source: 'none' });
+    expect(adapter.stats()).toMatchObject({ reads: 1, found: 0, decodeErrors: 1 });
+    expect(codes).toEqual(['TOO_LARGE']);
+    store.close();
+  });
+
   it('ids no store can hold never reach the store', () => {
     const store = new MemoryStore();
     const adapter = storeCallbacks(store);

@@ -43,7 +43,9 @@ type Breakage =
   | 'no-copy'
   | 'oversize'
   | 'leaks-timer'
-  | 'leaks-file';
+  | 'leaks-file'
+  | 'unreported-clear'
+  | 'sticky-watch';
 
 /** A store that is a MemoryStore except for one broken rule. */
 function broken(breakage: Breakage): StoreFactory {
@@ -85,6 +87,14 @@ function broken(breakage: Breakage): StoreFactory {
       clear: (ns) => inner.clear(ns),
       stats: () => inner.stats(),
       close: () => inner.close(),
+      watchRevocations: (listener) => {
+        const stop = inner.watchRevocations((revocation) => {
+          // Only single ids are reported: a whole namespace (or everything) is not.
+          if (breakage === 'unreported-clear' && revocation.id === undefined) return;
+          listener(revocation);
+        });
+        return breakage === 'sticky-watch' ? () => undefined : stop;
+      },
     };
     return store;
   };
@@ -104,6 +114,8 @@ describe('the conformance suite', () => {
     ['oversize', /over maxValueBytes/],
     ['leaks-timer', /close releases everything/],
     ['leaks-file', /close releases everything/],
+    ['unreported-clear', /every delete and clear is reported/],
+    ['sticky-watch', /unwatching stops reports/],
   ] as const)(
     'catches a store that breaks a rule: %s',
     async (breakage, where) => {

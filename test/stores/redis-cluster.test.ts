@@ -138,6 +138,7 @@ describe.skipIf(NO_REDIS)('RedisStore on a 3-master Redis Cluster', () => {
           ...['info', 'client|setname', 'quit', 'select', 'cluster|slots', 'cluster|info'].map(
             (command) => `+${command}`,
           ),
+          ...['resetchannels', '&tls-session-cache:*', '+publish', '+subscribe'],
         ),
       ),
     );
@@ -149,7 +150,17 @@ describe.skipIf(NO_REDIS)('RedisStore on a 3-master Redis Cluster', () => {
       }
       expect(await store.stats()).toEqual({ entries: 30, bytes: 30 });
       expect(await store.take(NS, Uint8Array.of(7))).toEqual(Uint8Array.of(7));
+      // Revocations reach another instance through the cluster's pub/sub.
+      const watcher = await open({ url });
+      const seen: unknown[] = [];
+      watcher.watchRevocations((revocation) => seen.push(revocation));
+      for (let waited = 0; !watcher.revocationsSubscribed && waited < 5000; waited += 10) {
+        await sleep(10);
+      }
+      seen.length = 0;
       expect(await store.clear()).toBe(29);
+      for (let waited = 0; seen.length === 0 && waited < 5000; waited += 10) await sleep(10);
+      expect(seen).toEqual([{}]);
     } finally {
       await Promise.all(cluster.nodes.map((node) => node.cli('ACL', 'DELUSER', 'tls')));
     }

@@ -3,7 +3,8 @@
 // stopped, paused — which is the part that decides whether a Redis outage stalls handshakes.
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionStore } from '../../src/stores/store.js';
+import { covers } from '../../src/stores/revocations.js';
+import type { Revocation, SessionStore } from '../../src/stores/store.js';
 import { RedisStore, RedisStoreError } from '../../src/stores/redis-store.js';
 import { runStoreConformance } from '../../src/testing/index.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
@@ -32,6 +33,14 @@ const NS = 'tenant/abcdefghijklmnop';
 
 /** Every store a test made, closed after it. */
 const stores = new Set<RedisStore>();
+/** Waits (real time) until `done()`, failing after 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 5000) throw new Error('condition not met within 5 s');
+    await sleep(10);
+  }
+}
+
 async function open(options: Parameters<typeof RedisStore.create>[0]): Promise<RedisStore> {
   const store = await RedisStore.create(options);
   stores.add(store);
@@ -361,6 +370,11 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
         '+client|setname',
         '+quit',
         '+select',
+        // Revocation reports: published and subscribed on the prefix's channel.
+        'resetchannels',
+        '&tls-session-cache:*',
+        '+publish',
+        '+subscribe',
       );
     });
     afterAll(async () => {
@@ -382,6 +396,15 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       for await (const entry of store.list()) expect(entry.id).toEqual(bytes(1));
       expect(await store.stats()).toEqual({ entries: 1, bytes: 1 });
       expect(await store.take(NS, bytes(1))).toEqual(bytes(1));
+      // Revocations reach another instance of the same user through pub/sub.
+      const watcher = await open({ url: `redis://tls:tls-user-secret@127.0.0.1:${secured.port}` });
+      const seen: unknown[] = [];
+      watcher.watchRevocations((revocation) => seen.push(revocation));
+      await until(() => watcher.revocationsSubscribed);
+      seen.length = 0;
+      await store.delete(NS, bytes(9));
+      await until(() => seen.length > 0);
+      expect(seen).toEqual([{ namespace: NS, id: bytes(9) }]);
       expect(await store.clear()).toBe(0);
       // Outside its keys the ACL says no: a command error, not a hang.
       const other = await open({
@@ -762,5 +785,104 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
         redis.resume();
       }
     });
+  });
+});
+
+describe.skipIf(NO_REDIS)('RedisStore revocation reports (pub/sub)', () => {
+  let redis: RedisServer;
+  let raw: Redis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    raw = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
+    await raw.connect();
+  });
+  afterAll(async () => {
+    raw?.disconnect();
+    await redis?.stop();
+  });
+
+  /** A store with a watcher, once its subscription is in force (its first `{}` dropped). */
+  async function watching(
+    options: Parameters<typeof RedisStore.create>[0] = {},
+  ): Promise<{ store: RedisStore; seen: Revocation[] }> {
+    const store = await open({ url: redis.url, keyPrefix: 'rev:', ...options });
+    const seen: Revocation[] = [];
+    store.watchRevocations((revocation) => seen.push(revocation));
+    await until(() => store.revocationsSubscribed && seen.length > 0);
+    expect(seen).toEqual([{}]);
+    seen.length = 0;
+    return { store, seen };
+  }
+
+  it('reaches the instances of its prefix and database only', async () => {
+    const { seen } = await watching();
+    const sameKeys = await open({ url: redis.url, keyPrefix: 'rev:' });
+    const otherPrefix = await open({ url: redis.url, keyPrefix: 'other:' });
+    const otherDb = await open({ url: `${redis.url}/1`, keyPrefix: 'rev:' });
+    await otherPrefix.delete(NS, bytes(1));
+    await otherDb.clear();
+    await sameKeys.delete(NS, bytes(2));
+    // One subscriber connection gets its messages in publish order: the others would be here.
+    await until(() => seen.length > 0);
+    expect(seen).toEqual([{ namespace: NS, id: bytes(2) }]);
+  });
+
+  it('500 concurrent deletes are a handful of messages, not 500', async () => {
+    const { seen } = await watching();
+    const other = await open({ url: redis.url, keyPrefix: 'rev:' });
+    const ids = Array.from({ length: 500 }, (_, i) => bytes(i >> 8, i & 0xff, 0xee));
+    for (const id of ids) await other.set(NS, id, id, later());
+    const deleted = await Promise.all(ids.map((id) => other.delete(NS, id)));
+    expect(deleted.every(Boolean)).toBe(true);
+    await until(() => ids.every((id) => seen.some((r) => covers(r, NS, id))));
+    expect(seen.length).toBeLessThan(20);
+  });
+
+  it('a dropped subscription reports everything, twice: when dropped and when back', async () => {
+    const { store, seen } = await watching();
+    expect(Number(await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toBeGreaterThan(0);
+    await until(() => seen.length >= 2 && store.revocationsSubscribed);
+    expect(seen).toEqual([{}, {}]);
+    // Subscribed again: reports flow as before.
+    seen.length = 0;
+    const other = await open({ url: redis.url, keyPrefix: 'rev:' });
+    await other.delete(NS, bytes(3));
+    await until(() => seen.length > 0);
+    expect(seen).toEqual([{ namespace: NS, id: bytes(3) }]);
+  });
+
+  it('a subscription whose Redis goes silent (paused) reports everything, and again once back', async () => {
+    // commandTimeoutMs 100: an unanswered heartbeat PING ends the connection after socketTimeout
+    // (its floor, 1 s).
+    const { store, seen } = await watching({ commandTimeoutMs: 100, connectTimeoutMs: 500 });
+    redis.pause();
+    try {
+      await until(() => seen.length >= 1);
+      expect(seen).toEqual([{}]);
+      expect(store.revocationsSubscribed).toBe(false);
+    } finally {
+      redis.resume();
+    }
+    await until(() => seen.length >= 2 && store.revocationsSubscribed);
+    expect(seen).toEqual([{}, {}]);
+  });
+
+  it('a message that does not parse counts as everything', async () => {
+    const { seen } = await watching();
+    await raw.publish(Buffer.from('rev:\u0000revocations\u00000'), 'not a revocation');
+    await until(() => seen.length > 0);
+    expect(seen).toEqual([{}]);
+  });
+
+  it('a delete whose publication fails rejects, naming the command', async () => {
+    const store = await open({ url: redis.url, keyPrefix: 'rev:' });
+    await store.set(NS, bytes(4), bytes(4), later());
+    await raw.call('ACL', 'SETUSER', 'default', 'resetchannels');
+    try {
+      await expect(store.delete(NS, bytes(4))).rejects.toThrow(/PUBLISH failed: NOPERM/);
+    } finally {
+      await raw.call('ACL', 'SETUSER', 'default', 'allchannels');
+    }
+    expect(await store.get(NS, bytes(4))).toBeUndefined();
   });
 });

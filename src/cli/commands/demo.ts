@@ -8,7 +8,9 @@ import type { StoreAdapterStats } from '../../stores/cache-adapter.js';
 import { startHttpsServer, type RunningHttpsServer } from '../https-server.js';
 import { createProgress, type Progress } from '../progress.js';
 import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../store-url.js';
-import { openStoreOption } from './serve.js';
+import type { Keyring } from '../../stores/encryption/keyring.js';
+import { KEYS_ENV_VAR } from '../../stores/encryption/key-source.js';
+import { keyringOption, openStoreOption } from './serve.js';
 
 /** Connections per protocol unless `--connections` says otherwise. */
 export const DEFAULT_DEMO_CONNECTIONS = 40;
@@ -47,6 +49,8 @@ export interface DemoReport {
   url: string;
   /** The kind of store behind the cache: `memory` (the embedded default), `sqlite`, … */
   store: string;
+  /** How stored sessions were protected: `aes-256-gcm` (with a key) or `none`. */
+  encryption: 'aes-256-gcm' | 'none';
   /** One entry per protocol, TLS 1.2 first. */
   protocols: ProtocolReport[];
   /** `cache.stats()` after the run. */
@@ -73,6 +77,11 @@ export interface DemoOptions {
    * @default { kind: 'memory' }
    */
   store?: StoreUrl;
+  /**
+   * Keys to encrypt the stored sessions with.
+   * @default undefined (stored in plain text)
+   */
+  encryption?: Keyring | undefined;
 }
 
 /**
@@ -88,7 +97,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const connections = options.connections ?? DEFAULT_DEMO_CONNECTIONS;
   const began = performance.now();
   const store = await openStoreOption(options.store ?? { kind: 'memory' });
-  const running = await startHttpsServer({ host: '127.0.0.1', port: 0, tls: 'both', store });
+  const running = await startHttpsServer({
+    host: '127.0.0.1',
+    port: 0,
+    tls: 'both',
+    store,
+    encryption: options.encryption,
+  });
   try {
     const protocols: ProtocolReport[] = [];
     for (const protocol of ['TLSv1.2', 'TLSv1.3'] as const) {
@@ -109,6 +124,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     return {
       url: running.url,
       store: running.store.kind,
+      encryption: options.encryption === undefined ? 'none' : 'aes-256-gcm',
       protocols,
       cache: running.cache.stats(),
       attachment: running.attachment.stats(),
@@ -269,6 +285,10 @@ export function registerDemoCommand(program: Command): void {
       'connections per protocol (every 4th a forced full handshake)',
       String(DEFAULT_DEMO_CONNECTIONS),
     )
+    .option(
+      '--key-file <file>',
+      `encrypt stored sessions with the keys of this file, one ID:KEY per line (default: the ${KEYS_ENV_VAR} environment variable, else none)`,
+    )
     .option('--json', 'print the results as JSON instead of a table')
     .showHelpAfterError(false)
     .addHelpText(
@@ -282,35 +302,47 @@ Examples:
   $ tls-session-cache demo --json --connections 100
   $ tls-session-cache demo --store sqlite:/tmp/sessions.db`,
     )
-    .action(async (raw: { connections: string; json?: boolean; store: string }) => {
-      let store: StoreUrl;
-      try {
-        store = parseStoreUrl(raw.store);
-      } catch (error) {
-        throw new Error(`--store: ${(error as Error).message}`);
-      }
-      const connections = /^\d{1,6}$/.test(raw.connections) ? Number(raw.connections) : Number.NaN;
-      if (!(connections >= FULL_EVERY && connections <= 100_000)) {
-        throw new Error(
-          `--connections: must be a whole number from ${FULL_EVERY} to 100000, got ${JSON.stringify(raw.connections)}`,
+    .action(
+      async (raw: { connections: string; json?: boolean; store: string; keyFile?: string }) => {
+        let store: StoreUrl;
+        try {
+          store = parseStoreUrl(raw.store);
+        } catch (error) {
+          throw new Error(`--store: ${(error as Error).message}`);
+        }
+        const connections = /^\d{1,6}$/.test(raw.connections)
+          ? Number(raw.connections)
+          : Number.NaN;
+        if (!(connections >= FULL_EVERY && connections <= 100_000)) {
+          throw new Error(
+            `--connections: must be a whole number from ${FULL_EVERY} to 100000, got ${JSON.stringify(raw.connections)}`,
+          );
+        }
+        const encryption = keyringOption(raw.keyFile);
+        const report = await runDemo({
+          connections,
+          store,
+          encryption,
+          progress: createProgress('demo'),
+        });
+        process.stdout.write(
+          raw.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatDemoReport(report),
         );
-      }
-      const report = await runDemo({ connections, store, progress: createProgress('demo') });
-      process.stdout.write(
-        raw.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatDemoReport(report),
-      );
-      const failed = report.protocols.filter((p) => p.resumed === 0).map((p) => p.protocol);
-      if (failed.length > 0) {
-        throw new Error(`demo: resumption did not work: no ${failed.join(' or ')} session resumed`);
-      }
-    });
+        const failed = report.protocols.filter((p) => p.resumed === 0).map((p) => p.protocol);
+        if (failed.length > 0) {
+          throw new Error(
+            `demo: resumption did not work: no ${failed.join(' or ')} session resumed`,
+          );
+        }
+      },
+    );
 }
 
 /** The human-readable form of a {@link DemoReport}: a table per protocol, then the statistics. */
 export function formatDemoReport(report: DemoReport): string {
   const lines: string[] = [];
   lines.push(
-    `tls-session-cache demo: ${report.url}, ${report.store} store, ECDSA P-256 certificate`,
+    `tls-session-cache demo: ${report.url}, ${report.store} store${report.encryption === 'none' ? '' : ` (${report.encryption.toUpperCase()})`}, ECDSA P-256 certificate`,
   );
   lines.push('');
   const header = [

@@ -11,6 +11,8 @@ import {
   type RunningHttpsServer,
   type TlsChoice,
 } from '../https-server.js';
+import { KEYS_ENV_VAR, loadKeyring } from '../../stores/encryption/key-source.js';
+import type { Keyring } from '../../stores/encryption/keyring.js';
 import { createStore } from '../../stores/from-url.js';
 import type { SessionStore } from '../../stores/store.js';
 import { logEvents } from '../../event-log.js';
@@ -35,6 +37,7 @@ export interface RawServeOptions {
   tenant?: string;
   sessionIdContext: string;
   timeout: string;
+  keyFile?: string;
   metricsPort?: string;
   metricsHost: string;
   logEvents?: boolean;
@@ -63,10 +66,16 @@ export function parseServeMonitoring(raw: RawServeOptions): ServeMonitoring {
 }
 
 /**
- * Checks `serve`'s options and reads the certificate files. Every error is an `Error` whose message
- * is one line starting with the option's name (`--port: …`), which main prints after the program name.
+ * Checks `serve`'s options and reads the certificate and key files. Every error is an `Error` whose
+ * message is one line starting with the option's name (`--port: …`), which main prints after the
+ * program name.
+ *
+ * @param env - where {@link KEYS_ENV_VAR} is read from when there is no `--key-file`
  */
-export function parseServeOptions(raw: RawServeOptions): HttpsServerOptions {
+export function parseServeOptions(
+  raw: RawServeOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): HttpsServerOptions {
   const options: HttpsServerOptions = {
     host: raw.host,
     port: wholeNumber('--port', raw.port, 0, 65_535),
@@ -88,7 +97,27 @@ export function parseServeOptions(raw: RawServeOptions): HttpsServerOptions {
     options.cert = readPem('--cert', raw.cert);
     options.key = readPem('--key', raw.key);
   }
+  const encryption = keyringOption(raw.keyFile, env);
+  if (encryption !== undefined) options.encryption = encryption;
   return options;
+}
+
+/**
+ * The keys of `--key-file`, else of {@link KEYS_ENV_VAR}; `undefined` when neither is given (then
+ * sessions are stored in plain text). Errors are one line naming the option, never key text.
+ */
+export function keyringOption(
+  keyFile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Keyring | undefined {
+  if (keyFile === undefined) {
+    // loadKeyring's messages already start with the variable's name.
+    return optionValue('', () => loadKeyring({ env }));
+  }
+  return optionValue('--key-file', () =>
+    // The flag overrides the environment, as flags do.
+    loadKeyring({ keyFile, env: {} }),
+  );
 }
 
 /**
@@ -115,6 +144,10 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--timeout <seconds>', 'session lifetime in seconds', String(DEFAULT_SESSION_TIMEOUT))
     .option(
+      '--key-file <file>',
+      `encrypt stored sessions (AES-256-GCM) with the keys of this file, one ID:KEY per line, newest first (default: the ${KEYS_ENV_VAR} environment variable, else no encryption)`,
+    )
+    .option(
       '--metrics-port <port>',
       'serve Prometheus metrics on http://METRICS-HOST:PORT/metrics (0 picks a free port); needs prom-client',
     )
@@ -137,6 +170,7 @@ Exit codes: 0 stopped by a signal; 1 error (one line on stderr).
 Examples:
   $ tls-session-cache serve --port 0 --tls 1.3
   $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --session-id-context my-api
+  $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --key-file /etc/my-api/session-keys
   $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --metrics-port 9464 --log-events
   $ curl -s http://127.0.0.1:9464/metrics | grep tls_session_cache_hits_total
   $ openssl s_client -connect 127.0.0.1:8443 -sess_out s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n'
@@ -149,7 +183,7 @@ Examples:
       const client =
         monitoring.metricsPort === undefined
           ? undefined
-          : optionValue('--metrics-port', () => loadPromClient('--metrics-port'));
+          : optionValue('--metrics-port', () => loadPromClient('the metrics endpoint'));
       const storeLatency = client === undefined ? undefined : new StoreLatencyRecorder();
       const store = await openStoreOption(options.store as StoreUrl);
       let running: RunningHttpsServer;
