@@ -35,7 +35,10 @@ export function addStoreOptions(command: Command, { storeOptional = false } = {}
   if (!storeOptional) store.makeOptionMandatory();
   return command
     .addOption(store)
-    .option('--key-file <path>', 'keys the stored sessions are encrypted with')
+    .option(
+      '--key-file <path>',
+      'keys the stored sessions are encrypted with, one ID:KEY per line, as for serve (default: the TLS_SESSION_CACHE_KEYS environment variable, else plain values)',
+    )
     .option('--json', 'print JSON for scripts instead of a table')
     .showHelpAfterError(false);
 }

@@ -1,6 +1,6 @@
 // How the operating commands (stats, list, inspect, flush, remove) reach a store: open it from
-// `--store`, and read its values with the codec that `--key-file` gives. Everything about keys is
-// in this one module, so that encryption at rest plugs in here and nowhere else.
+// `--store`, and read its values with the codec of the keys `serve` writes with (`--key-file`, else
+// TLS_SESSION_CACHE_KEYS). Everything about keys is in this one module.
 import { existsSync } from 'node:fs';
 import { createStore } from '../stores/from-url.js';
 import {
@@ -10,6 +10,8 @@ import {
 } from '../stores/record.js';
 import type { SessionStore } from '../stores/store.js';
 import type { SessionRecord } from '../node/session-record.js';
+import { codecFromOptions } from '../stores/encryption/options.js';
+import { keyringOption } from './commands/serve.js';
 import { optionValue, show } from './option-parsing.js';
 import { parseStoreUrl, type StoreUrl } from './store-url.js';
 
@@ -37,8 +39,16 @@ export interface StoreAccess {
 export interface StoreAccessOptions {
   /** `--store URL` (or the {@link STORE_ENV} variable). */
   store?: string | undefined;
-  /** `--key-file PATH`: the keys stored values are encrypted with. */
+  /**
+   * `--key-file PATH`: the keys stored values are encrypted with; without it the
+   * `TLS_SESSION_CACHE_KEYS` environment variable, as for `serve`.
+   */
   keyFile?: string | undefined;
+  /**
+   * Where `TLS_SESSION_CACHE_KEYS` is read from.
+   * @default process.env
+   */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 /**
@@ -60,15 +70,9 @@ export async function openStoreAccess(options: StoreAccessOptions): Promise<Stor
   if (url.kind === 'sqlite' && !existsSync(url.path)) {
     throw new Error(`--store: no such file ${show(url.path)}`);
   }
-  let codec: StoredSessionCodec | undefined;
-  if (options.keyFile !== undefined) {
-    try {
-      codec = await codecFromKeyFile(options.keyFile);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new Error(`--key-file: ${message.split('\n')[0] ?? ''}`);
-    }
-  }
+  // The keys `serve` would write with: --key-file, else TLS_SESSION_CACHE_KEYS, else plain.
+  const keyring = keyringOption(options.keyFile, options.env ?? process.env);
+  const codec: StoredSessionCodec | undefined = codecFromOptions(undefined, keyring);
   let store: SessionStore;
   try {
     store = await createStore(url);
@@ -86,16 +90,4 @@ export async function openStoreAccess(options: StoreAccessOptions): Promise<Stor
       await store.close();
     },
   };
-}
-
-/**
- * The codec for the keys in `path`.
- *
- * TODO(merge with the encryption branch): build the codec with
- * `loadKeyring({ keyFile: path })` from src/stores/encryption/key-source.ts (and accept the same
- * environment variable as `serve`), e.g. `return keyringCodec(await loadKeyring({ keyFile: path }))`.
- * Until then a key file cannot be read, and encrypted values are reported as undecodable.
- */
-async function codecFromKeyFile(path: string): Promise<StoredSessionCodec> {
-  throw new Error(`cannot read keys from ${show(path)}: this build has no encryption at rest yet`);
 }

@@ -3,7 +3,7 @@
 // openssl s_client with several SNI names, TLS 1.2 and 1.3), plus a few rows written through the
 // real SqliteStore with an injected clock (an old session, an expired one not yet swept).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -468,6 +468,65 @@ describe('revoking sessions in a SQLite store', () => {
   }, 60_000);
 });
 
+describe('an encrypted SQLite store (serve --key-file)', () => {
+  it('values read only with the keys: list marks them unreadable without, flush --sni skips them', async () => {
+    const db = join(dir, 'encrypted.db');
+    const keys = join(dir, 'keys');
+    writeFileSync(keys, `k1:${'5a'.repeat(32)}\n`, { mode: 0o600 });
+    const server = await cli.startServe(['--store', `sqlite:${db}`, '--key-file', keys]);
+    const pem = join(dir, 'encrypted.pem');
+    await cli.sClient(server.port, ['-tls1_2', '-servername', 'e.example', '-sess_out', pem]);
+    await cli.stopAll();
+    const secret = clientSecret(pem);
+    const store = `sqlite:${db}`;
+
+    const blind = await run(['list', '--store', store, '--json']);
+    expect(blind.code).toBe(0);
+    expect(JSON.parse(blind.stdout)).toEqual([
+      expect.objectContaining({ protocol: null, sni: null, undecodable: 'CODEC_MISMATCH' }),
+    ]);
+    expect(blind.stderr).toBe('1 stored value could not be read (encrypted? give --key-file)\n');
+    const skipped = await run(['flush', '--store', store, '--sni', 'e.example', '--json']);
+    expect(JSON.parse(skipped.stdout)).toEqual({
+      dryRun: false,
+      matched: 0,
+      removed: 0,
+      undecodable: 1,
+    });
+
+    const seen = await json<Listed[]>(['list', '--store', store, '--key-file', keys]);
+    expect(seen).toEqual([expect.objectContaining({ protocol: 'TLSv1.2', sni: 'e.example' })]);
+    const shown = await run([
+      'inspect',
+      '--store',
+      store,
+      seen[0]!.id,
+      '--key-file',
+      keys,
+      '--show-secrets',
+    ]);
+    expect(shown.stdout).toContain(`    Master-Key: ${secret}\n`);
+    const wrongKeys = join(dir, 'wrong-keys');
+    writeFileSync(wrongKeys, `k1:${'a5'.repeat(32)}\n`, { mode: 0o600 });
+    const wrong = await run(['inspect', '--store', store, seen[0]!.id, '--key-file', wrongKeys]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(
+      /: its value could not be read with the keys of --key-file \(AUTHENTICATION_FAILED\)\n$/,
+    );
+    expect(wrong.stderr + wrong.stdout).not.toContain('a5a5');
+    const removed = await run([
+      'flush',
+      '--store',
+      store,
+      '--sni',
+      'e.example',
+      '--key-file',
+      keys,
+    ]);
+    expect(removed.stdout).toBe('removed 1 session\n');
+  }, 60_000);
+});
+
 describe('operating commands: usage', () => {
   it.each([
     [['list'], /^error: required option '--store <url>' not specified\n$/],
@@ -508,7 +567,13 @@ describe('operating commands: usage', () => {
       sweepIntervalMs: 0,
     });
     await opened.close();
-    const result = await run(['list', '--store', `sqlite:${db}`, '--key-file', join(dir, 'keys')]);
+    const result = await run([
+      'list',
+      '--store',
+      `sqlite:${db}`,
+      '--key-file',
+      join(dir, 'missing-keys'),
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^tls-session-cache: --key-file: /);
   });

@@ -16,7 +16,6 @@ import {
 import { findById, parseIdPrefix, type SessionSummary } from '../session-selection.js';
 import { openStoreAccess, type StoreAccess } from '../store-access.js';
 import { formatTime, shortId } from '../table.js';
-import { undecodableHint } from './list.js';
 
 interface RawInspectOptions extends RawStoreOptions, RawFilterOptions {
   showSecrets?: boolean;
@@ -88,8 +87,11 @@ Examples:
           record = access.decode(value, summary.namespace, id);
         } catch (error) {
           const code = error instanceof StoredSessionError ? error.code : 'ERROR';
+          const keys = access.encrypted
+            ? 'with the keys of --key-file'
+            : '(encrypted? give --key-file)';
           throw new Error(
-            `session ${shortId(summary.id)}: ${undecodableHint(1, access.encrypted)} (${code})`,
+            `session ${shortId(summary.id)}: its value could not be read ${keys} (${code})`,
           );
         }
         const session = decodeSession(record.data);

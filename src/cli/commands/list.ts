@@ -101,8 +101,11 @@ Examples:
         } finally {
           progress.stop();
         }
+        const undecodable = rows.filter((s) => s.undecodable !== undefined).length;
+        const hint = undecodable > 0 ? [undecodableHint(undecodable, access.encrypted)] : [];
         if (raw.json === true) {
           process.stdout.write(`${JSON.stringify(rows.map(listedSession), null, 2)}\n`);
+          process.stderr.write(hint.map((note) => `${note}\n`).join(''));
           return;
         }
         process.stdout.write(
@@ -120,12 +123,8 @@ Examples:
             ]),
           ),
         );
-        const undecodable = rows.filter((s) => s.undecodable !== undefined).length;
-        const notes = [
-          `${rows.length} session${rows.length === 1 ? '' : 's'}${more ? ` shown; more match (--limit 0 shows all)` : ''}`,
-          ...(undecodable > 0 ? [undecodableHint(undecodable, access.encrypted)] : []),
-        ];
-        process.stderr.write(notes.map((note) => `${note}\n`).join(''));
+        const count = `${rows.length} session${rows.length === 1 ? '' : 's'}${more ? ` shown; more match (--limit 0 shows all)` : ''}`;
+        process.stderr.write([count, ...hint].map((note) => `${note}\n`).join(''));
       } finally {
         await access.close();
       }
