@@ -375,17 +375,18 @@ describe('revoking sessions in a SQLite store', () => {
     });
     expect(await json<Listed[]>(['list', '--store', store])).toHaveLength(live);
 
-    // Before: a fresh process resumes it from the store.
-    const before = await serve(db);
-    const resumed = await cli.sClient(before.port, [
-      '-tls1_2',
-      '-servername',
-      target.sni,
-      '-sess_in',
-      target.pem,
-    ]);
-    expect(resumed.stdout).toMatch(/^Reused, TLSv1\.2/m);
-    await cli.stopAll();
+    // Before: a server resumes it (from the store, then from its own memory).
+    const running = await serve(db);
+    for (let i = 0; i < 2; i++) {
+      const resumed = await cli.sClient(running.port, [
+        '-tls1_2',
+        '-servername',
+        target.sni,
+        '-sess_in',
+        target.pem,
+      ]);
+      expect(resumed.stdout).toMatch(/^Reused, TLSv1\.2/m);
+    }
 
     const removed = await run(['remove', '--store', store, id, '--json']);
     expect(removed.code).toBe(0);
@@ -394,6 +395,21 @@ describe('revoking sessions in a SQLite store', () => {
     expect(after).toHaveLength(live - 1);
     expect(after.some((s) => s.id === id)).toBe(false);
 
+    // The running server held it in memory: the store's revocation report (SQLite: polled every
+    // 100 ms) drops it there too. Bounded wait, far beyond the poll interval.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const attempt = await cli.sClient(running.port, [
+        '-tls1_2',
+        '-servername',
+        target.sni,
+        '-sess_in',
+        target.pem,
+      ]);
+      if (/^New, TLSv1\.2/m.test(attempt.stdout)) break;
+      expect(Date.now()).toBeLessThan(deadline);
+    }
+    // And a server started afterwards does not find it either.
     const fresh = await serve(db);
     const full = await cli.sClient(fresh.port, [
       '-tls1_2',
