@@ -97,3 +97,6 @@ export {
 // Stores: the external cache (memory, SQLite, Redis), the adapter that plugs one into a
 // SessionCache, and the stored-record format.
 export * from './stores/index.js';
+
+// Client side: a session cache for outgoing connections (tls.connect, https.Agent, undici/fetch).
+export * from './client/index.js';
