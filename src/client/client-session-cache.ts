@@ -335,16 +335,16 @@ export class ClientSessionCache {
     // errorMonitor sees every 'error' without handling it: an application without an error
     // listener still crashes as before. Needed because after a TLS alert Node emits 'error' but
     // leaves the socket open; the application may then destroy() it, which closes "cleanly".
-    (socket as EventEmitter).on(errorMonitor, () => {
-      if (watched.done) return;
+    (socket as EventEmitter).on(errorMonitor, (error: unknown) => {
+      if (watched.done || !isTlsFailure(error)) return;
       watched.done = true;
       this.#failed(watched);
     });
-    socket.once('close', (hadError: boolean) => {
+    // Not `hadError`: undici (and others) destroy sockets with an error to close them routinely.
+    socket.once('close', () => {
       if (watched.done) return;
       watched.done = true;
-      if (hadError) this.#failed(watched);
-      else this.#commit(watched);
+      this.#commit(watched);
     });
   }
 
@@ -560,6 +560,19 @@ export class ClientSessionCache {
     this.#writes.add(p);
     void p.finally(() => this.#writes.delete(p));
   }
+}
+
+/**
+ * Whether an error ends a connection the way a fatal TLS alert does, so that its sessions must not
+ * be resumed (OpenSSL removes the session then). Transport errors (`ECONNRESET`, `EPIPE`, … — OpenSSL's
+ * SSL_ERROR_SYSCALL, which keeps the session) and HTTP clients' own errors (undici's `UND_ERR_*`,
+ * used to close idle sockets) are not; anything else, OpenSSL's errors first, is.
+ */
+export function isTlsFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return true;
+  const { code, library } = error as { code?: unknown; library?: unknown };
+  if (typeof library === 'string') return true;
+  return !(typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code));
 }
 
 function keyOf(options: OriginOptions | OriginKey): OriginKey {
