@@ -129,6 +129,7 @@ interface Watched {
   pending: Buffer[];
   written: Written[];
   done: boolean;
+  failed: boolean;
 }
 
 const SLOT_IDS: readonly Uint8Array[] = Array.from({ length: 33 }, (_, i) => Uint8Array.of(i));
@@ -159,6 +160,7 @@ export class ClientSessionCache {
   readonly #watched = new WeakMap<tls.TLSSocket, Watched>();
   readonly #writes = new Set<Promise<unknown>>();
   #token = 0;
+  #deferred: (() => void)[] = [];
   #closed = false;
   readonly #stats: ClientSessionCacheStats = {
     lookups: 0,
@@ -252,6 +254,7 @@ export class ClientSessionCache {
    */
   lookup(options: OriginOptions | OriginKey): MaybePromise<Buffer | undefined> {
     const key = keyOf(options);
+    this.#flushDeferred();
     this.#stats.lookups++;
     if (this.#closed) return this.#miss();
     const ns = key.namespace;
@@ -318,7 +321,13 @@ export class ClientSessionCache {
    * @param options - the options it was made with, or their {@link OriginKey}
    */
   watch(socket: tls.TLSSocket, options: OriginOptions | OriginKey): void {
-    const watched: Watched = { key: keyOf(options), pending: [], written: [], done: false };
+    const watched: Watched = {
+      key: keyOf(options),
+      pending: [],
+      written: [],
+      done: false,
+      failed: false,
+    };
     this.#watched.set(socket, watched);
     socket.once('secureConnect', () => {
       if (socket.isSessionReused()) this.#stats.resumed++;
@@ -326,8 +335,19 @@ export class ClientSessionCache {
     socket.on('session', (session: Buffer) => {
       if (watched.done) return;
       if (this.keep === 'immediately') {
-        const written = this.#write(watched.key, session);
-        if (written !== undefined) pushBounded(watched.written, written, this.ticketsPerOrigin + 1);
+        // After the I/O callback that delivered the ticket: the response that often arrives in the
+        // same read is handed to the application first, and a store write (a SQLite commit) is
+        // not on the path to its first byte. A lookup meanwhile writes pending sessions first.
+        this.#defer(() => {
+          if (watched.failed) {
+            this.#stats.droppedAfterError++;
+            return;
+          }
+          const written = this.#write(watched.key, session);
+          if (written !== undefined) {
+            pushBounded(watched.written, written, this.ticketsPerOrigin + 1);
+          }
+        });
       } else {
         pushBounded(watched.pending, session, this.ticketsPerOrigin + 1);
       }
@@ -397,6 +417,7 @@ export class ClientSessionCache {
 
   /** Waits for background store writes and deletes to settle. */
   async drain(): Promise<void> {
+    this.#flushDeferred();
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
   }
 
@@ -405,9 +426,22 @@ export class ClientSessionCache {
    * (a store you passed stays open). Idempotent.
    */
   async close(): Promise<void> {
+    this.#flushDeferred();
     this.#closed = true;
     await this.drain();
     if (this.#ownsStore) await this.store.close();
+  }
+
+  #defer(write: () => void): void {
+    this.#deferred.push(write);
+    if (this.#deferred.length === 1) setImmediate(() => this.#flushDeferred());
+  }
+
+  #flushDeferred(): void {
+    const writes = this.#deferred;
+    if (writes.length === 0) return;
+    this.#deferred = [];
+    for (const write of writes) write();
   }
 
   #hit(der: Buffer): Buffer {
@@ -528,6 +562,7 @@ export class ClientSessionCache {
   }
 
   #failed(watched: Watched): void {
+    watched.failed = true;
     this.#stats.droppedAfterError += watched.pending.length + watched.written.length;
     watched.pending = [];
     for (const w of watched.written) {

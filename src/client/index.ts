@@ -8,6 +8,7 @@ export {
   type ClientSessionCacheOptions,
   type ClientSessionCacheStats,
   type KeepPolicy,
+  isTlsFailure,
 } from './client-session-cache.js';
 export {
   originKeyOf,
