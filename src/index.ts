@@ -116,3 +116,6 @@ export {
   type StoreErrorEvent,
   type TypedChannel,
 } from './events.js';
+
+// Client side: a session cache for outgoing connections (tls.connect, https.Agent, undici/fetch).
+export * from './client/index.js';
