@@ -6,6 +6,10 @@ import type { CachedSession } from '../cache/types.js';
 /**
  * A cached session plus what the Node wiring checks before handing it to OpenSSL, decoded once
  * from the DER when the session enters the cache (from Node's `newSession`, or from a store).
+ *
+ * The records that {@link sessionRecordFromDer} makes are compact (a cache may hold a million):
+ * their `id`, `data` and `sessionIdContext` return a new Buffer on every read, so read each once
+ * and compare bytes, not identities.
  */
 export interface SessionRecord extends CachedSession {
   readonly time: number;
