@@ -27,6 +27,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { SessionCache } from '../src/cache/index.js';
 import { namespaceOf } from '../src/node/namespace.js';
@@ -131,7 +132,7 @@ function buildCompact(
 const LAYOUTS: readonly Layout[] = [
   {
     name: 'session-cache',
-    what: 'SessionCache + sessionRecordFromDer(), as attach() stores a session (today)',
+    what: 'SessionCache + sessionRecordFromDer(), as attach() stores a session',
     build: (n, source) => {
       const cache = new SessionCache({ cacheSize: n });
       for (let i = 0; i < n; i++) {
@@ -195,7 +196,7 @@ const LAYOUTS: readonly Layout[] = [
   },
   {
     name: 'compact',
-    what: 'alternative: record and entry merged into one object; no id/sid_ctx views, no hit object, interned SNI; DER Buffer',
+    what: 'experiment: record and entry merged into one object, times in seconds, a linked list for expiry; DER Buffer',
     build: (n, source) => buildCompact(n, source, 'buffer', false),
   },
   {
@@ -249,6 +250,61 @@ interface Measurement {
   /** RSS growth per session (includes ArrayBuffers' C++ objects and malloc overhead). */
   rssPerSession: number;
   buildSeconds: number;
+  /** With `--breakdown`: what the build left on the V8 heap, per session, by kind of object. */
+  breakdown?: BreakdownRow[];
+}
+
+interface BreakdownRow {
+  what: string;
+  /** Objects of this kind per session. */
+  count: number;
+  /** Their bytes per session (V8's self size; ArrayBuffer contents are not on the V8 heap). */
+  bytes: number;
+}
+
+/** One row per kind of heap object: its name in a heap snapshot, strings by length. */
+function kindOf(type: string, name: string): string {
+  switch (type) {
+    case 'string':
+    case 'concatenated string':
+    case 'sliced string':
+      return `${type} of ${name.length} chars`;
+    case 'number':
+      return 'heap number';
+    case 'object':
+    case 'array':
+    case 'hidden':
+    case 'native':
+      return `${type} ${name.replace(/ @\d+$/, '')}`.trimEnd();
+    default:
+      return type;
+  }
+}
+
+/** Counts and bytes of the V8 heap's live objects by kind, from a heap snapshot. */
+async function heapByKind(): Promise<Map<string, { count: number; bytes: number }>> {
+  gc();
+  gc();
+  const chunks: Buffer[] = [];
+  for await (const chunk of v8.getHeapSnapshot()) chunks.push(chunk as Buffer);
+  const snapshot = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+    strings: string[];
+  };
+  const fields = snapshot.snapshot.meta.node_fields;
+  const types = snapshot.snapshot.meta.node_types[0];
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const kinds = new Map<string, { count: number; bytes: number }>();
+  const { nodes, strings } = snapshot;
+  for (let i = 0; i < nodes.length; i += fields.length) {
+    const kind = kindOf(types[nodes[i + typeAt!]!]!, strings[nodes[i + nameAt!]!]!);
+    const row = kinds.get(kind) ?? { count: 0, bytes: 0 };
+    row.count++;
+    row.bytes += nodes[i + sizeAt!]!;
+    kinds.set(kind, row);
+  }
+  return kinds;
 }
 
 declare const gc: () => void;
@@ -259,7 +315,13 @@ function collect(): NodeJS.MemoryUsage {
   return process.memoryUsage();
 }
 
-async function child(layoutName: string, size: number, templateHex: string, host: string) {
+async function child(
+  layoutName: string,
+  size: number,
+  templateHex: string,
+  host: string,
+  breakdown: boolean,
+) {
   const layout = LAYOUTS.find((l) => l.name === layoutName);
   if (layout === undefined) throw new Error(`unknown layout ${layoutName}`);
   if (typeof gc !== 'function') throw new Error('run with --expose-gc');
@@ -279,6 +341,22 @@ async function child(layoutName: string, size: number, templateHex: string, host
     host: () => helloBytes.toString('latin1'),
     namespace: namespaceOf('', createHash('sha256').update('bench').digest().subarray(0, 32)),
   };
+  if (breakdown) {
+    const heapBefore = await heapByKind();
+    const kept = layout.build(size, source);
+    const heapAfter = await heapByKind();
+    const rows: BreakdownRow[] = [];
+    for (const [what, after] of heapAfter) {
+      const before = heapBefore.get(what) ?? { count: 0, bytes: 0 };
+      const bytes = (after.bytes - before.bytes) / size;
+      if (Math.abs(bytes) >= 0.5)
+        rows.push({ what, count: (after.count - before.count) / size, bytes });
+    }
+    rows.sort((a, b) => b.bytes - a.bytes);
+    if (kept === undefined) throw new Error('nothing built');
+    process.send!({ layout: layoutName, size, derBytes: template.length, breakdown: rows });
+    return;
+  }
   const before = collect();
   const started = process.hrtime.bigint();
   const kept = layout.build(size, source);
@@ -347,9 +425,15 @@ async function realSession(): Promise<Buffer> {
   }
 }
 
-function measure(layout: string, size: number, template: Buffer): Promise<Measurement> {
+function measure(
+  layout: string,
+  size: number,
+  template: Buffer,
+  breakdown = false,
+): Promise<Measurement> {
   const script = fileURLToPath(import.meta.url);
   const args = ['--child', layout, '--size', String(size), '--der', template.toString('hex')];
+  if (breakdown) args.push('--breakdown');
   const proc = fork(script, [...args, '--host', 'localhost'], {
     // Room for a million sessions of the fattest layout, without GC pressure changing the layout.
     execArgv: [...TSX_ARGS, '--expose-gc', '--max-old-space-size=4096'],
@@ -378,6 +462,8 @@ async function main(args: readonly string[]): Promise<void> {
   --quick            20 480 sessions only
   --sizes A,B        session counts (default 20480,1000000)
   --layouts a,b      only these layouts (default all: ${LAYOUTS.map((l) => l.name).join(', ')})
+  --breakdown        also break SessionCache's bytes down by kind of V8 object (heap snapshots)
+  --breakdown-size N sessions for the breakdown (default 100000; a snapshot of 1 M is huge)
   --json FILE        write the measurements as JSON
 `);
     return;
@@ -444,29 +530,48 @@ async function main(args: readonly string[]): Promise<void> {
       return n === undefined ? '?' : fmt(n);
     };
     console.log(
-      `\nWhere it goes at ${fmt(largest)} sessions (heap + external, bytes per session):\n` +
-        `- the DER Buffer with its own ArrayBuffer: ${show('der-buffers')} (${template.length} of ` +
-        `data; the same bytes as a view into a shared slab: ${show('der-slab-views')}, as a latin1 ` +
-        `string: ${show('der-strings')}; in RSS, own ArrayBuffer ${rss('der-buffers')} vs slab view ` +
-        `${rss('der-slab-views')}: each ArrayBuffer's C++ BackingStore and malloc blocks, which ` +
-        `heap + external does not see);\n` +
-        `- the SessionRecord around it: ${diff('records', 'der-buffers')} (the object, the SNI ` +
-        `string, and two Buffer views, id and sid_ctx, at ${show('views')} each);\n` +
-        `- the cache entry: ${diff('session-cache', 'records')} (the entry object, the frozen ` +
-        `hit object, the key (a cons string over the id's latin1 string), the Map slot and the ` +
-        `expiry structure's).\n` +
-        `Alternatives measured the same way (see the table): ${LAYOUTS.filter((l) =>
+      `\nWhere it goes at ${fmt(largest)} sessions (heap + external, bytes per session; ` +
+        `--breakdown lists every kind of object):\n` +
+        `- the DER, kept by the record as a latin1 string: ${show('der-strings')} ` +
+        `(${template.length} of data; a Buffer with its own ArrayBuffer, as Node hands it out, ` +
+        `costs ${show('der-buffers')}, and ${rss('der-buffers')} in RSS: each ArrayBuffer's C++ ` +
+        `BackingStore and malloc blocks, which heap + external does not see; a view into a ` +
+        `shared slab ${show('der-slab-views')});\n` +
+        `- the SessionRecord object around it: ${diff('records', 'der-strings')} (its fields; ` +
+        `id and session id context are positions in the DER, not Buffer views at ` +
+        `${show('views')} each; the SNI is interned);\n` +
+        `- the cache entry: ${diff('session-cache', 'records')} (the CacheEntry, which is also ` +
+        `the lookup answer for a hit, and its two times as heap numbers; the key, one flat ` +
+        `string; the Map's hash table; the expiry heap's array).\n` +
+        `Experiments measured the same way (see the table): ${LAYOUTS.filter((l) =>
           l.name.startsWith('compact'),
         )
           .map((l) => `${l.name} ${show(l.name)}`)
           .join(', ')}; the arena lower bound ${show('arena')}.`,
     );
   }
+  let breakdown: Measurement | undefined;
+  if (args.includes('--breakdown')) {
+    const n = Number(option(args, 'breakdown-size') ?? 100_000);
+    process.stderr.write(`breaking session-cache × ${fmt(n)} down (heap snapshots) …\n`);
+    breakdown = await measure('session-cache', n, template, true);
+    console.log(
+      `\nSessionCache at ${fmt(n)} sessions, by kind of V8 heap object (heap snapshots before and ` +
+        `after; objects and bytes per session; ArrayBuffer contents are outside the V8 heap):\n\n` +
+        `| object | per session | bytes per session |\n|---|---:|---:|`,
+    );
+    let total = 0;
+    for (const row of breakdown.breakdown ?? []) {
+      total += row.bytes;
+      console.log(`| ${row.what} | ${row.count.toFixed(2)} | ${row.bytes.toFixed(1)} |`);
+    }
+    console.log(`| total | | ${total.toFixed(1)} |`);
+  }
   const jsonFile = option(args, 'json');
   if (jsonFile !== undefined) {
     writeFileSync(
       jsonFile,
-      `${JSON.stringify({ node: process.version, derBytes: template.length, results }, null, 2)}\n`,
+      `${JSON.stringify({ node: process.version, derBytes: template.length, results, breakdown }, null, 2)}\n`,
     );
   }
 }
@@ -479,6 +584,7 @@ if (childLayout !== undefined) {
     Number(option(args, 'size')),
     option(args, 'der')!,
     option(args, 'host')!,
+    args.includes('--breakdown'),
   );
 } else {
   await main(args);

@@ -126,3 +126,6 @@ export {
   LOGGED_ID_BYTES,
   type EventLogOptions,
 } from './event-log.js';
+
+// Client side: a session cache for outgoing connections (tls.connect, https.Agent, undici/fetch).
+export * from './client/index.js';

@@ -9,11 +9,12 @@ export interface HeapItem {
 
 /**
  * A binary min-heap with positions, so that any item can be removed in O(log n): the eviction and
- * expiry order of the session cache and of the in-process store. Hand-written because it must
- * remove arbitrary items by position, which the heap packages on npm do not offer in O(log n). A
- * sorted list would be O(1) when every session has the same lifetime, but O(n) per insert when
- * lifetimes differ (a session from another process, with an older creation time, lands far from the
- * tail) — the heap is O(log n) either way.
+ * expiry order of the in-process store (the session cache has the same heap in `CacheEntry.Heap`,
+ * over the private fields of its entries, which must not show on the lookup answers they also
+ * are). Hand-written because it must remove arbitrary items by position, which the heap packages
+ * on npm do not offer in O(log n). A sorted list would be O(1) when every session has the same
+ * lifetime, but O(n) per insert when lifetimes differ (a session from another process, with an
+ * older creation time, lands far from the tail) — the heap is O(log n) either way.
  */
 export class ExpiryHeap<T extends HeapItem> {
   #items: T[] = [];

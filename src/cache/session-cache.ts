@@ -1,6 +1,5 @@
-import type { CacheEntry } from './cache-entry.js';
-import { ExpiryHeap } from './expiry-heap.js';
-import { idKey, sameBytes } from './id-key.js';
+import { CacheEntry } from './cache-entry.js';
+import { entryKey, sameBytes, storedEntryKey } from './id-key.js';
 import {
   AUTO_CLEAR_INTERVAL,
   DEFAULT_CACHE_SIZE,
@@ -75,7 +74,7 @@ const TIMED_OUT = Symbol('timed out');
  */
 export class SessionCache {
   readonly #entries = new Map<string, CacheEntry>();
-  readonly #heap = new ExpiryHeap<CacheEntry>();
+  readonly #heap = new CacheEntry.Heap();
   #seq = 0;
   readonly #stats: SessionCacheStats = emptyStats();
   readonly #clock: () => number;
@@ -233,9 +232,9 @@ export class SessionCache {
    * already cached or the cache is closed.
    */
   add(session: CachedSession): boolean {
-    checkSession(session);
+    const id = checkSession(session);
     if (this.#closed) return false;
-    const added = this.#addInternal(session);
+    const added = this.#addInternal(session, id);
     this.#drain();
     return added;
   }
@@ -299,7 +298,10 @@ export class SessionCache {
    */
   flush(nowMs: number = this.#clock()): number {
     let removed = 0;
-    for (let entry = this.#heap.peek(); entry !== undefined && entry.expiresAtMs <= nowMs;) {
+    for (
+      let entry = this.#heap.peek();
+      entry !== undefined && CacheEntry.expiresAtMs(entry) <= nowMs;
+    ) {
       this.#removeEntry(entry, 'expired');
       removed++;
       entry = this.#heap.peek();
@@ -328,7 +330,8 @@ export class SessionCache {
 
   /** When the internal cache's session with this id stops being valid, in ms; no statistics. */
   expiresAt(id: Uint8Array, namespace = ''): number | undefined {
-    return this.#entries.get(entryKey(id, namespace))?.expiresAtMs;
+    const entry = this.#entries.get(entryKey(id, namespace));
+    return entry === undefined ? undefined : CacheEntry.expiresAtMs(entry);
   }
 
   /** The internal cache's sessions, soonest expiry first. */
@@ -345,11 +348,11 @@ export class SessionCache {
    * sessions.
    */
   sessionNegotiated(session: CachedSession): void {
-    checkSession(session);
+    const id = checkSession(session);
     if (this.#closed || (this.#mode !== 'server' && this.#mode !== 'both')) return;
-    if (!this.#noInternalStore) this.#addInternal(session);
+    if (!this.#noInternalStore) this.#addInternal(session, id);
     if (channels.newSession.hasSubscribers) {
-      channels.newSession.publish({ namespace: session.namespace ?? '', id: session.id });
+      channels.newSession.publish({ namespace: session.namespace ?? '', id });
     }
     if (this.#onNew !== undefined) this.#pending.push({ kind: 'new', session });
     this.#drain();
@@ -371,13 +374,13 @@ export class SessionCache {
     const namespace = options?.namespace ?? '';
     if (namespace !== '') checkNamespace(namespace);
     const nowMs = this.#clock();
-    let internalHit: CachedSession | undefined;
+    let internalHit: CacheEntry | undefined;
 
     if (!this.#noInternalLookup) {
       const entry = this.#entries.get(entryKey(id, namespace));
       if (entry === undefined) {
         stats.misses++;
-      } else if (!isValidAt(entry, nowMs)) {
+      } else if (!CacheEntry.isValidAt(entry, nowMs)) {
         stats.timeouts++;
         this.#removeEntry(entry, 'expired');
         this.#drain();
@@ -389,14 +392,15 @@ export class SessionCache {
         // With a get callback its take is the authority and the notification, so the memory copy
         // leaves silently; without one, the remove callback learns of the use.
         this.#removeEntry(entry, 'resumed', this.#onGet === undefined);
-        internalHit = entry.session;
+        internalHit = entry;
       } else {
         if (this.#updateTime) this.#touch(entry, nowMs);
         stats.hits++;
         if (channels.resume.hasSubscribers) {
           channels.resume.publish({ namespace, id, source: 'internal' });
         }
-        return entry.hit;
+        // The entry is its own answer: a hit allocates nothing.
+        return entry;
       }
     }
 
@@ -408,7 +412,7 @@ export class SessionCache {
       if (channels.resume.hasSubscribers) {
         channels.resume.publish({ namespace, id, source: 'internal' });
       }
-      return { session: internalHit, source: 'internal' };
+      return internalHit;
     }
     this.#drain();
     let answer: ReturnType<GetSessionCallback>;
@@ -473,8 +477,9 @@ export class SessionCache {
 
   // --- internals ----------------------------------------------------------------------------------
 
-  #addInternal(session: CachedSession): boolean {
-    const key = entryKey(session.id, session.namespace ?? '');
+  /** `id` is `session.id`, read once by the caller (a record's id is a getter that copies). */
+  #addInternal(session: CachedSession, id: Uint8Array): boolean {
+    const key = storedEntryKey(id, session.namespace ?? '');
     const nowMs = this.#clock();
     const existing = this.#entries.get(key);
     if (existing !== undefined) {
@@ -486,16 +491,7 @@ export class SessionCache {
     }
     const timeMs = this.#updateTime || session.time === undefined ? nowMs : session.time * 1000;
     const timeoutMs = (session.timeout ?? this.#timeout) * 1000;
-    const entry: CacheEntry = {
-      key,
-      session,
-      timeMs,
-      timeoutMs,
-      expiresAtMs: timeMs + timeoutMs,
-      hit: Object.freeze({ session, source: 'internal' }),
-      seq: this.#seq++,
-      index: -1,
-    };
+    const entry = new CacheEntry(key, session, timeMs, timeoutMs, this.#seq++);
     this.#entries.set(key, entry);
     this.#heap.push(entry);
     this.#evictOverflow();
@@ -514,14 +510,12 @@ export class SessionCache {
   }
 
   #touch(entry: CacheEntry, nowMs: number): void {
-    this.#heap.remove(entry);
-    entry.timeMs = nowMs;
-    entry.expiresAtMs = nowMs + entry.timeoutMs;
-    this.#heap.push(entry);
+    CacheEntry.restart(entry, nowMs);
+    this.#heap.update(entry);
   }
 
   #removeEntry(entry: CacheEntry, reason: RemoveReason, notify = true): void {
-    this.#entries.delete(entry.key);
+    this.#entries.delete(CacheEntry.key(entry));
     this.#heap.remove(entry);
     if (channels.remove.hasSubscribers) {
       const { id, namespace = '' } = entry.session;
@@ -624,9 +618,10 @@ export class SessionCache {
     }
     // Node hands OpenSSL whatever we answer, whatever id it asked for; a TLS 1.3 session under the
     // wrong id aborts the handshake, so anything but the exact id is a miss.
+    const sessionId = idOf(session);
     if (
-      !isCachedSession(session) ||
-      !sameBytes(session.id, id) ||
+      sessionId === undefined ||
+      !sameBytes(sessionId, id) ||
       (session.namespace ?? '') !== namespace
     ) {
       stats.getErrors++;
@@ -663,7 +658,7 @@ export class SessionCache {
       !this.#noInternalStore &&
       (this.#mode === 'server' || this.#mode === 'both')
     ) {
-      this.#addInternal(session);
+      this.#addInternal(session, sessionId);
       this.#drain();
     }
     return { session, source: 'external' };
@@ -740,14 +735,6 @@ export class SessionCache {
   }
 }
 
-/**
- * The map key of a session: its id, behind its namespace when it has one. Namespaces never contain
- * NUL (checked where they enter), so the first NUL ends the namespace and keys cannot collide.
- */
-function entryKey(id: Uint8Array, namespace: string): string {
-  return namespace === '' ? idKey(id) : `${namespace}\u0000${idKey(id)}`;
-}
-
 function checkNamespace(namespace: unknown): void {
   if (typeof namespace !== 'string') throw new TypeError('namespace must be a string');
   if (namespace.includes('\u0000')) throw new RangeError('namespace must not contain NUL');
@@ -770,10 +757,6 @@ function reject(
   return miss(id, namespace, missReason);
 }
 
-function isValidAt(entry: CacheEntry, nowMs: number): boolean {
-  return entry.timeMs <= nowMs && nowMs < entry.expiresAtMs;
-}
-
 function isPromiseLike(value: unknown): value is PromiseLike<CachedSession | undefined> {
   return (
     typeof value === 'object' &&
@@ -782,20 +765,25 @@ function isPromiseLike(value: unknown): value is PromiseLike<CachedSession | und
   );
 }
 
-function isCachedSession(value: unknown): value is CachedSession {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as CachedSession).id instanceof Uint8Array &&
-    (value as CachedSession).data instanceof Uint8Array
-  );
+/**
+ * The id of a usable session object, or `undefined`. Each field is read once: the records of the
+ * Node wiring compute `id` and `data` on every read.
+ */
+function idOf(value: unknown): Uint8Array | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const id = (value as CachedSession).id;
+  return id instanceof Uint8Array && (value as CachedSession).data instanceof Uint8Array
+    ? id
+    : undefined;
 }
 
-function checkSession(session: CachedSession): void {
-  if (!isCachedSession(session)) {
+/** Throws a `TypeError`/`RangeError` for an unusable session; returns its id. */
+function checkSession(session: CachedSession): Uint8Array {
+  const id = idOf(session);
+  if (id === undefined) {
     throw new TypeError('session must be an object with Uint8Array id and data');
   }
-  if (session.id.byteLength === 0) throw new RangeError('session.id must not be empty');
+  if (id.byteLength === 0) throw new RangeError('session.id must not be empty');
   if (session.namespace !== undefined) checkNamespace(session.namespace);
   if (session.time !== undefined && !Number.isFinite(session.time)) {
     throw new RangeError('session.time must be a finite number of seconds');
@@ -806,4 +794,5 @@ function checkSession(session: CachedSession): void {
   ) {
     throw new RangeError('session.timeout must be a finite number of seconds ≥ 0');
   }
+  return id;
 }

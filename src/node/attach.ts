@@ -12,7 +12,12 @@ import {
 } from '../session/hello-reader.js';
 import { currentRawSocket } from './current-connection.js';
 import { checkTenant, namespaceOf } from './namespace.js';
-import { TLS1_3_VERSION, isSessionRecord, sessionRecordFromDer } from './session-record.js';
+import {
+  TLS1_3_VERSION,
+  hasSessionIdContext,
+  isSessionRecord,
+  sessionRecordFromDer,
+} from './session-record.js';
 import { emptyAttachmentStats, type AttachmentStats } from './attachment-stats.js';
 import { channels, type RejectReason } from '../events.js';
 
@@ -141,12 +146,14 @@ export function attach(
   // The session id context can change with setSecureContext(); read it per use, cache the bytes.
   let sidCtxSource: string | undefined;
   let sidCtxBytes: Buffer = Buffer.alloc(0);
+  let sidCtxLatin1 = '';
   let namespace = '';
   const refreshContext = (): string => {
     const current = String((server as { sessionIdContext?: unknown }).sessionIdContext ?? '');
     if (current !== sidCtxSource) {
       sidCtxSource = current;
       sidCtxBytes = Buffer.from(current, 'utf8');
+      sidCtxLatin1 = sidCtxBytes.toString('latin1');
       namespace = namespaceOf(tenant, sidCtxBytes);
     }
     return namespace;
@@ -227,12 +234,14 @@ export function attach(
   // --- resumeSession: find exactly the offered session, or answer "none" ---------------------------
   const onResumeSession = (legacyId: Buffer, callback: ResumeCallback): void => {
     const state = stateOfCurrent();
+    let id: Uint8Array = legacyId;
     let answered = false;
     const answer = (result: LookupResult | undefined): void => {
       if (answered) return;
       answered = true;
       const session = result?.session;
-      if (session !== undefined && state !== undefined) state.sessionId = session.id;
+      // The id looked up: the cache answers only with a session of exactly that id.
+      if (session !== undefined && state !== undefined) state.sessionId = id;
       try {
         callback(null, session === undefined ? null : asBuffer(session.data));
       } catch {
@@ -240,7 +249,6 @@ export function attach(
       }
     };
     const hello = state?.hello;
-    let id: Uint8Array = legacyId;
     let tls13 = false;
     if (hello !== undefined && offersTls13(hello) && serverMayUseTls13(server)) {
       const psk = hello.preSharedKey?.identities[0];
@@ -266,7 +274,7 @@ export function attach(
     const refusal = (session: CachedSession): RejectReason | undefined => {
       if (!isSessionRecord(session)) return 'decode';
       if ((session.protocolVersion === TLS1_3_VERSION) !== tls13) return 'protocol';
-      if (!sidCtxBytes.equals(session.sessionIdContext)) return 'session-id-context';
+      if (!hasSessionIdContext(session, sidCtxBytes, sidCtxLatin1)) return 'session-id-context';
       if (
         hello !== undefined &&
         requireSni &&
