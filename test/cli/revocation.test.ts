@@ -3,8 +3,8 @@
 // then a separate process removes it from the store (store.delete of its id, or store.clear), and
 // from then on neither A nor B resumes it: full handshakes, TLS 1.2 and 1.3 (openssl s_client).
 //
-// The removal is a small script on the package's store API (`revokeWith`); once the CLI has its
-// `remove ID` and `flush --all` commands, `revokeWith` can run them instead (same arguments).
+// The removal is the CLI's `remove ID` / `flush --all` (`revokeWith`), or a small script on the
+// package's store API that deletes every entry one by one.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
-import { cliProcesses, type Serving } from '../helpers/cli-processes.js';
+import { CLI, cliProcesses, type Serving } from '../helpers/cli-processes.js';
 import { skipWithoutRedis, sleep, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 const run = promisify(execFile);
@@ -60,6 +60,12 @@ async function revokeWith(
   action: 'remove' | 'delete-all' | 'flush',
   id = '',
 ): Promise<number> {
+  if (action !== 'delete-all') {
+    // As an operator revokes: the CLI's `remove ID` and `flush --all`, in processes of their own.
+    const args = action === 'remove' ? ['remove', id] : ['flush', '--all'];
+    const { stdout } = await run(process.execPath, [CLI, ...args, '--store', url, '--json']);
+    return (JSON.parse(stdout) as { removed: number }).removed;
+  }
   const { stdout } = await run(process.execPath, [
     '--input-type=module',
     '-e',
