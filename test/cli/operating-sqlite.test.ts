@@ -11,6 +11,7 @@ import { decodeSession } from '../../src/session/decode.js';
 import { encodeStoredSession } from '../../src/stores/record.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import { namespaceOf } from '../../src/node/namespace.js';
+import type { ListedSession } from '../../src/cli/commands/list.js';
 import { cliProcesses, type Serving } from '../helpers/cli-processes.js';
 import { buildSession } from '../helpers/session-der.js';
 
@@ -94,18 +95,8 @@ async function json<T>(args: string[]): Promise<T> {
   return JSON.parse(result.stdout) as T;
 }
 
-interface Listed {
-  id: string;
-  namespace: string;
-  tenant: string;
-  protocol: string | null;
-  cipher: string | null;
-  sni: string | null;
-  alpn: string | null;
-  createdAt: string | null;
-  expiresAt: string;
-  size: number;
-}
+/** The shape `list --json` prints, from the command itself. */
+type Listed = ListedSession;
 
 /**
  * A store with: 4 sessions of tenant-less servers (a.example ×2 over TLS 1.2 and 1.3, b.example
