@@ -1,7 +1,6 @@
 // The client matrix as Markdown: the table that docs/clients.md publishes and `npm run matrix`
-// prints, from rows of test/clients/matrix-expected.ts (or rows a test run observed). Formatted by
-// prettier, as every Markdown file of the repository is, so that the doc and the render compare
-// byte for byte.
+// prints, from rows of test/clients/matrix-expected.ts (or rows a test run observed). Aligned by
+// prettier so that the raw doc reads as a table too.
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { Topology } from '../helpers/clients/serve-fleet.js';

@@ -108,6 +108,7 @@ beforeAll(async () => {
   // One fleet after the other: ten processes starting at once on 2 busy cores take too long.
   for (const key of setups) {
     const [servers, mode] = key.split('/') as [ServerSetup, MatrixRow['mode']];
+    const starting = performance.now();
     fleets.set(
       `${servers}/${mode}`,
       await startServeFleet({
@@ -120,6 +121,9 @@ beforeAll(async () => {
         args: MODE_ARGS[mode],
         ...(servers === 'p256-only' ? { env: p256OnlyEnv() } : {}),
       }),
+    );
+    console.log(
+      `serve processes (${key}) listening after ${Math.round(performance.now() - starting)} ms`,
     );
   }
 }, 90_000);
@@ -172,8 +176,10 @@ for (const [client, driver] of Object.entries(drivers) as [ClientId, ClientDrive
   describe(`${CLIENTS[client].label}`, () => {
     let skip = false;
     beforeAll(async () => {
+      const checking = performance.now();
       skip = unavailableMustFailInCi(`${client} in the client matrix`, await driver.unavailable());
-      if (!skip) console.log(`${client}: ${driver.version ?? ''}`);
+      const ms = Math.round(performance.now() - checking);
+      if (!skip) console.log(`${client}: ${driver.version ?? ''} (ready in ${ms} ms)`);
     }, GO_BUILD_TIMEOUT_MS + 10_000);
 
     for (const row of EXPECTED_MATRIX.filter((r) => r.client === client)) {
