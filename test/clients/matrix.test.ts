@@ -126,6 +126,8 @@ beforeAll(async () => {
       `serve processes (${key}) listening after ${Math.round(performance.now() - starting)} ms`,
     );
   }
+  // Bound: the PKI and redis-server (seconds), then two fleets one after the other, each within
+  // startServe's 15 s per process; the rest is margin for a loaded machine.
 }, 90_000);
 
 afterAll(async () => {
