@@ -21,8 +21,8 @@ import { firstLineOf } from './run-command.js';
 const CHROMIUM = '/usr/bin/chromium';
 
 /**
- * How long a browser start or one navigation may take: a headless start is about 1 s and a loopback
- * navigation a few ms here; the margin is for a loaded 2-core machine.
+ * How long a browser start or one navigation may take: a headless start is about 1 s on a quiet
+ * 2-core machine and 10 s at a load average of 20; a loopback navigation takes milliseconds.
  */
 export const CHROMIUM_STEP_TIMEOUT_MS = 30_000;
 
