@@ -59,8 +59,8 @@ export interface OpenSessionCacheOptions
   /**
    * Where sessions live: `'memory'` (this process only), `'sqlite:PATH'` (the processes of one
    * host), `'redis://HOST:PORT[/DB]'`, `'rediss://…'`, `'redis+cluster://HOST:PORT,…'` (a fleet),
-   * or a store object (any `SessionStore`, e.g. one opened with its own options). A store string is
-   * parsed at the call (a `TypeError` names the part that is wrong) and opened by
+   * what `parseStoreUrl` returns for one of those, or a store object (any `SessionStore`, e.g. one
+   * opened with its own options). A store string is parsed at the call (a `TypeError` names the part that is wrong) and opened by
    * `openSessionCache`; either way the session cache owns the store and closes it in `close()`.
    *
    * With the memory store, the store *is* the cache: the engine's internal cache is switched off
@@ -68,7 +68,7 @@ export interface OpenSessionCacheOptions
    * internal cache sits in front of it, and sessions removed from the store anywhere leave it.
    * @default 'memory'
    */
-  store?: string | SessionStore;
+  store?: string | StoreUrl | SessionStore;
   /**
    * How sessions resume; see {@link ResumptionMode}.
    * @default 'stateful'
@@ -224,6 +224,10 @@ function resolveStore(store: unknown): StoreUrl | SessionStore {
   if (store === undefined) return { kind: 'memory' };
   if (typeof store === 'string') return parseStoreUrl(store);
   if (isSessionStore(store)) return store;
+  if (typeof store === 'object' && store !== null && 'kind' in store && !('get' in store)) {
+    // A parsed URL: createStore checks its fields.
+    return store as StoreUrl;
+  }
   throw new TypeError(
     `store must be a store URL ('memory', 'sqlite:PATH', 'redis://HOST:PORT', …) or a SessionStore ` +
       `(with kind, set, get, take, delete and close), got ${describe(store)}`,
