@@ -12,7 +12,7 @@ import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
 import { createStore } from '../stores/from-url.js';
 import type { SessionStore } from '../stores/store.js';
 import { isSessionStore, resolveOptions, type OpenSessionCacheOptions } from './options.js';
-import type { SessionService, SessionServiceStats, StoreState } from './session-service.js';
+import type { SessionService, SessionServiceStats } from './session-service.js';
 
 /**
  * Opens a session cache in front of a store, for any number of TLS servers: the store (opened from
@@ -129,13 +129,14 @@ function assemble(
     return attachment;
   };
 
-  const storeState = (): StoreState => {
+  const storeState = (): SessionServiceStats['storeState'] => {
     if (closing !== undefined) return 'closed';
+    // A store that knows its state (networked ones: `SessionStore.state()`) says it; for the others
+    // the breaker tells whether calls are failing.
+    const own = (store as { state?: () => SessionServiceStats['storeState'] }).state;
+    if (typeof own === 'function') return own.call(store);
     const breaker = adapter.stats().breakerState;
-    const connected = (store as { connected?: unknown }).connected;
-    return breaker === 'open' || breaker === 'half-open' || connected === false
-      ? 'degraded'
-      : 'ready';
+    return breaker === 'open' || breaker === 'half-open' ? 'degraded' : 'ready';
   };
 
   const stats = (): SessionServiceStats => ({

@@ -10,15 +10,6 @@ import type { StoreAdapter, StoreAdapterStats } from '../stores/cache-adapter.js
 import type { SessionStore } from '../stores/store.js';
 import type { ResumptionMode } from './options.js';
 
-/**
- * Whether the store answers, as far as this process can tell:
- * - `ready`: calls go through;
- * - `degraded`: the adapter's circuit breaker is open or probing, or the store says it is not
- *   connected — handshakes are full ones meanwhile, nothing fails;
- * - `closed`: after {@link SessionService.close}.
- */
-export type StoreState = 'ready' | 'degraded' | 'closed';
-
 /** What {@link SessionService.stats} returns: every counter of the assembly in one object. */
 export interface SessionServiceStats {
   /** How sessions resume. */
@@ -29,8 +20,14 @@ export interface SessionServiceStats {
   store: StoreAdapterStats;
   /** The store's `kind`: `memory`, `sqlite`, `redis`, … */
   storeKind: string;
-  /** See {@link StoreState}. */
-  storeState: StoreState;
+  /**
+   * Whether the store answers, as far as this process can tell: the store's own `state()` when it
+   * has one (`connecting` at start, `degraded` while its server cannot be reached, `ready`);
+   * otherwise `degraded` while the adapter's circuit breaker is open or probing, else `ready`;
+   * `closed` after {@link SessionService.close}. While degraded, handshakes are full ones: nothing
+   * fails.
+   */
+  storeState: 'connecting' | 'ready' | 'degraded' | 'closed';
   /** The attachments' counters, summed over every server ever attached (counters never go down). */
   attachments: AttachmentStats;
   /** Servers attached now. */

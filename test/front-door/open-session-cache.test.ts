@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openSessionCache, type SessionService } from '../../src/front-door/index.js';
 import type { Attachment } from '../../src/node/attach.js';
 import { emptyAttachmentStats } from '../../src/node/attachment-stats.js';
@@ -175,6 +175,41 @@ describe('openSessionCache: one service, each store', () => {
         }
       });
     }
+
+    it('storeState: degraded once Redis stops answering; the handshake completes as a full one', async () => {
+      const own = await startRedis();
+      const sessions = await openSessionCache({
+        store: own.url,
+        sessionIdContext: 'degraded',
+        // One failure opens the breaker, so that one handshake shows the state change.
+        breaker: { failureThreshold: 1 },
+      });
+      const a = await serve(sessions, 'TLSv1.3');
+      try {
+        const first = await connect(a.port, { maxVersion: 'TLSv1.3' });
+        await sessions.adapter.drain();
+        expect(sessions.stats().storeState).toBe('ready');
+        await own.stop();
+        // TLS 1.3 lookups always go to the store (its take keeps tickets single use).
+        const second = await connect(a.port, {
+          maxVersion: 'TLSv1.3',
+          session: first.sessions.at(-1)!,
+        });
+        expect(second.error).toBeUndefined();
+        expect(second.data).toBe('hello');
+        expect(second.reused).toBe(false);
+        // The failed call is counted when it fails or when its read timeout (lookupDeadlineMs)
+        // passes; wait for that, bounded far above it.
+        await vi.waitFor(() => expect(sessions.stats().storeState).toBe('degraded'), {
+          timeout: 10_000,
+          interval: 20,
+        });
+      } finally {
+        await a.close();
+        await sessions.close();
+        await own.stop();
+      }
+    });
 
     it('close(): a write still pending when close() is called lands before the store closes', async () => {
       const sessions = await openSessionCache({
