@@ -18,7 +18,6 @@
  * @module
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { LookupResult } from '../../src/cache/types.js';

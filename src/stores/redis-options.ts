@@ -365,7 +365,11 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
     masterName,
     // A sentinel's default port is 26379 (as `redis-sentinel` listens by default).
     nodes: hosts.map((host) =>
-      parseAddress(host, form.sentinel ? 'url: sentinel' : 'url', form.sentinel ? 26379 : undefined),
+      parseAddress(
+        host,
+        form.sentinel ? 'url: sentinel' : 'url',
+        form.sentinel ? 26379 : undefined,
+      ),
     ),
     username,
     password,

@@ -221,7 +221,10 @@ export class RedisStore implements SessionStore {
     this.#client.on('error', onError);
     if (this.cluster) this.#client.on('node error', onError);
     if (this.sentinel) {
-      this.#client.on('sentinelError', (error: Error) => (this.#lastNodeError = this.#scrub(error)));
+      this.#client.on(
+        'sentinelError',
+        (error: Error) => (this.#lastNodeError = this.#scrub(error)),
+      );
     }
     // A new connection: its SELECT has not been refused (yet).
     this.#client.on('connect', () => (this.#selectRefused = false));
@@ -294,7 +297,10 @@ export class RedisStore implements SessionStore {
       throw new RedisStoreError('config', `RedisStore: ${this.#where()} refused the login: ${why}`);
     }
     if (requireStore) {
-      throw new RedisStoreError('unavailable', `RedisStore could not connect to ${this.#where()}: ${why}`);
+      throw new RedisStoreError(
+        'unavailable',
+        `RedisStore could not connect to ${this.#where()}: ${why}`,
+      );
     }
     this.#state.set('degraded', why);
   }
@@ -864,7 +870,9 @@ function addressOptions(options: ResolvedRedisOptions): Record<string, unknown> 
       : { sentinelPassword: options.sentinelPassword }),
     // rediss+sentinel: TLS to the sentinels and to the data nodes (ioredis uses plain TCP to the
     // master found through sentinels unless enableTLSForSentinelMode is set).
-    ...(options.tls === undefined ? {} : { sentinelTLS: options.tls, enableTLSForSentinelMode: true }),
+    ...(options.tls === undefined
+      ? {}
+      : { sentinelTLS: options.tls, enableTLSForSentinelMode: true }),
     sentinelCommandTimeout: options.commandTimeoutMs,
     sentinelRetryStrategy: reconnectDelay(options.maxReconnectDelayMs),
     sentinelReconnectStrategy: reconnectDelay(options.maxReconnectDelayMs),
@@ -905,7 +913,9 @@ function newSubscriber(
     connectionName: 'tls-session-cache:revocations',
     // A cluster node's address, else the one server's (or, with Sentinel, the master the
     // sentinels name: a PUBLISH reaches the replicas' subscribers too, so no failover detector).
-    ...(address === undefined ? addressOptions(options) : { host: address.host, port: address.port }),
+    ...(address === undefined
+      ? addressOptions(options)
+      : { host: address.host, port: address.port }),
     ...(options.nodes === undefined ? { db: options.db } : {}),
     lazyConnect: true,
     enableOfflineQueue: false,

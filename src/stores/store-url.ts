@@ -52,11 +52,7 @@ export interface RedisSentinelStoreUrl {
 
 /** A parsed `--store` value, discriminated by `kind`. */
 export type StoreUrl =
-  | MemoryStoreUrl
-  | SqliteStoreUrl
-  | RedisStoreUrl
-  | RedisClusterStoreUrl
-  | RedisSentinelStoreUrl;
+  MemoryStoreUrl | SqliteStoreUrl | RedisStoreUrl | RedisClusterStoreUrl | RedisSentinelStoreUrl;
 
 /** The forms {@link parseStoreUrl} accepts, for help texts and error messages. */
 export const SUPPORTED_STORES: readonly string[] = [
