@@ -850,11 +850,12 @@ function connectionOptions(options: ResolvedRedisOptions): Record<string, unknow
 
 /**
  * Where a single client connects: host and port, or (Sentinel) the sentinels to ask for the
- * master's address on every (re)connection. With Sentinel the store also subscribes to the
- * sentinels' `+switch-master` (`failoverDetector`), so that it moves to a promoted master at once
- * even while the old one still answers (a manual failover, a partition); and it checks that what it
- * reached is a master (ioredis's ready check reads the role), never a replica that would keep a
- * taken ticket.
+ * master's address on every (re)connection, checking that what it reached is a master (ioredis's
+ * ready check reads the role), never a replica. A master demoted while connected (a manual
+ * failover, a partition healed) answers writes with `READONLY`: the store then reconnects through
+ * the sentinels (`reconnectOnError`). Not ioredis's `failoverDetector`: in our failover tests its
+ * `+switch-master` handler, firing while the client was already reconnecting, left the client
+ * stuck without a connection for good.
  */
 function addressOptions(options: ResolvedRedisOptions): Record<string, unknown> {
   if (options.sentinels === undefined) return { host: options.host, port: options.port };
@@ -884,7 +885,9 @@ function newRedis(options: ResolvedRedisOptions, ioredis: IoredisModule): Redis 
     ...options.clientOptions,
     ...connectionOptions(options),
     ...addressOptions(options),
-    ...(options.sentinels === undefined ? {} : { failoverDetector: true }),
+    ...(options.sentinels === undefined
+      ? {}
+      : { reconnectOnError: (error: Error) => /^READONLY/.test(error.message) }),
     db: options.db,
     lazyConnect: true,
     enableOfflineQueue: false,

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliProcesses, exitOf, type Serving } from '../helpers/cli-processes.js';
-import { REDIS_STORE_DEFAULTS } from '../../src/stores/redis-options.js';
+import { READY_BOUND_MS, storeReady, unexpectedStderr } from '../helpers/serve-store.js';
 import {
   freePort,
   skipWithoutRedis,
@@ -45,41 +45,6 @@ async function sClient(port: number, args: string[]): Promise<string> {
 
 const reused = (output: string): boolean => /^Reused, TLSv1\.[23]/m.test(output);
 const isNew = (output: string): boolean => /^New, TLSv1\.[23]/m.test(output);
-
-/**
- * How long a `serve` may take to report its store ready. The store documents `startupTimeoutMs`
- * for the first attempt and, after that, readiness within maxReconnectDelayMs + connectTimeoutMs
- * (+ commandTimeoutMs) of Redis answering; Redis is up all along here, so ten times their sum is
- * only there to turn a store that never connects into a clear failure instead of a test timeout.
- */
-const READY_BOUND_MS =
-  10 *
-  (REDIS_STORE_DEFAULTS.startupTimeoutMs +
-    REDIS_STORE_DEFAULTS.maxReconnectDelayMs +
-    REDIS_STORE_DEFAULTS.connectTimeoutMs +
-    REDIS_STORE_DEFAULTS.commandTimeoutMs);
-
-/** The stderr lines of `serve --log-events` that are neither an event nor a store state line. */
-function unexpectedStderr(stderr: string): string[] {
-  return stderr
-    .split('\n')
-    .filter((line) => line !== '')
-    .filter(
-      (line) =>
-        !line.startsWith('{"time":') && !line.startsWith('tls-session-cache: serve: store '),
-    );
-}
-
-/** Resolves once `serve --log-events` has logged its store `ready` (a `store-state` event). */
-async function storeReady(serving: Serving): Promise<void> {
-  const deadline = Date.now() + READY_BOUND_MS;
-  while (!/"event":"store-state".*"state":"ready"/.test(serving.stderr())) {
-    if (Date.now() > deadline) {
-      throw new Error(`store not ready within ${READY_BOUND_MS} ms: ${serving.stderr()}`);
-    }
-    await sleep(10);
-  }
-}
 
 /** Waits until `count()` (keys in Redis) reaches `atLeast`: the store write follows the handshake. */
 async function waitForKeys(count: () => Promise<number>, atLeast: number): Promise<void> {
