@@ -64,6 +64,13 @@ export interface SentinelGroup {
    * (bounded by {@link failoverBoundMs}); resolves with its port.
    */
   waitForPromotion(oldPort: number): Promise<number>;
+  /**
+   * Waits until every replica has acknowledged everything the primary has written so far (its
+   * `master_repl_offset`), bounded by {@link failoverBoundMs}.
+   */
+  waitForReplication(): Promise<void>;
+  /** Runs `redis-cli` against the first sentinel that answers; its trimmed stdout. */
+  sentinelCli(...args: string[]): Promise<string>;
   /** Stops everything; idempotent. */
   stop(): Promise<void>;
 }
@@ -157,6 +164,31 @@ export async function startSentinelGroup(
           }
           await sleep(20);
         }
+      },
+      waitForReplication: async () => {
+        const master = await masterPort();
+        const info = await redisCli(master, ['INFO', 'replication']);
+        const target = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? NaN);
+        const end = Date.now() + failoverBoundMs;
+        for (;;) {
+          const now = await redisCli(master, ['INFO', 'replication']);
+          const acked = [...now.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((m) => Number(m[1]));
+          if (acked.length > 0 && acked.every((offset) => offset >= target)) return;
+          if (Date.now() > end)
+            throw new Error(`replicas behind after ${failoverBoundMs} ms: ${now}`);
+          await sleep(20);
+        }
+      },
+      sentinelCli: async (...args) => {
+        let lastError: unknown;
+        for (const port of ports) {
+          try {
+            return await redisCli(port, args);
+          } catch (error) {
+            lastError = error;
+          }
+        }
+        throw lastError;
       },
       stop,
     };
