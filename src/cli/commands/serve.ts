@@ -160,7 +160,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--log-events',
-      'print every cache event (new, resume, miss, remove, rejected, store-error, breaker) as a JSON line on stderr',
+      'print every cache event (new, resume, miss, remove, rejected, store-error, breaker, store-state) as a JSON line on stderr',
     )
     // An invalid option is one line on stderr, not the whole help.
     .showHelpAfterError(false)
