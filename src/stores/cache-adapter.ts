@@ -27,6 +27,7 @@ import {
 } from '../session/stored-record.js';
 import { covers } from './revocations.js';
 import type { Revocation, SessionStore } from './store.js';
+import { storeState, type StoreState } from './store-state.js';
 import { codecFromOptions, type EncryptionOption } from './encryption/options.js';
 import {
   MAX_ID_BYTES,
@@ -173,6 +174,12 @@ export interface StoreAdapterStats {
   writeTimeouts: number;
   /** The circuit breaker's state now, or `disabled` (`breaker: false`). */
   breakerState: CircuitState | 'disabled';
+  /**
+   * The store's own state now (`storeState(store)`): `degraded` while a networked store cannot
+   * reach its server (every call then fails at once), `ready` otherwise (always, for memory and
+   * SQLite).
+   */
+  storeState: StoreState;
   /** How many times the breaker opened. */
   breakerOpens: number;
   /** Lookups answered with a miss at once because the breaker was open. */
@@ -384,6 +391,7 @@ export function storeCallbacks(
     breakerState: 'disabled',
     breakerOpens: 0,
     breakerRejectedReads: 0,
+    storeState: 'ready',
   };
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -691,6 +699,7 @@ export function storeCallbacks(
       ...stats,
       breakerState: breaker === undefined ? 'disabled' : breaker.state,
       breakerOpens: breaker === undefined ? 0 : breaker.opens,
+      storeState: storeState(store),
     }),
     bind,
     propagatesRevocations,

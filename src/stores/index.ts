@@ -48,10 +48,13 @@ export {
   type SqliteStoreUrl,
   type RedisStoreUrl,
   type RedisClusterStoreUrl,
+  type RedisSentinelStoreUrl,
 } from './store-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from '../common/validate.js';
 export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
+// Whether a store can answer now (connecting, ready, degraded, closed), for every store.
+export { storeState, type StoreState } from './store-state.js';
 // Revocation across processes (watchRevocations, adapter.bind).
 export type { Revocation, RevocationListener } from './store.js';
 export type { RevocableCache } from './cache-adapter.js';
