@@ -275,7 +275,7 @@ describe('low-level examples (docs/cache-semantics.md, docs/stores.md, docs/secu
 
   it('metrics.ts: GET /metrics shows the resumed handshakes and store latency', async () => {
     workDir();
-    const server = await start('low-level/metrics.ts');
+    const server = await start('server/metrics.ts');
     await expectResumes(server.port, { request: HTTP_GET });
     const scrape = await handshake(server.port, 'TLSv1.3', {
       request: 'GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',

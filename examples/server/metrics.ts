@@ -5,28 +5,20 @@ import { announce } from '../support/announce.js';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import {
-  SessionCache,
-  SqliteStore,
-  attach,
-  statefulServerOptions,
-  storeCallbacks,
-} from 'tls-session-cache';
+import { openSessionCache } from 'tls-session-cache';
 import { StoreLatencyRecorder, createMetrics } from 'tls-session-cache/metrics';
 
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
-
 const latency = new StoreLatencyRecorder(); // optional: times the store's calls
-const adapter = storeCallbacks(latency.wrap(await SqliteStore.open({ path: 'sessions.db' })));
-const cache = new SessionCache({ ...adapter.callbacks });
-adapter.bind(cache);
+
+const sessions = await openSessionCache({
+  store: 'sqlite:sessions.db',
+  sessionIdContext: 'my-api',
+  wrapStore: (store) => latency.wrap(store),
+});
 const server = https.createServer(
-  {
-    key: readFileSync('key.pem'),
-    cert: readFileSync('cert.pem'),
-    ...statefulServerOptions({ sessionIdContext: 'my-api' }),
-  },
+  { key: readFileSync('key.pem'), cert: readFileSync('cert.pem'), ...sessions.serverOptions() },
   async (req, res) => {
     if (req.url === '/metrics') {
       res.setHeader('content-type', registry.contentType);
@@ -36,14 +28,15 @@ const server = https.createServer(
     }
   },
 );
-const attachment = attach(server, cache);
-createMetrics({ cache, attachment, adapter, storeLatency: latency, registry }); // tls_session_cache_…
+const attachment = sessions.attach(server);
+createMetrics({
+  cache: sessions.cache,
+  adapter: sessions.adapter,
+  attachment,
+  storeLatency: latency,
+  registry,
+}); // every series is named tls_session_cache_…
 server.listen(Number(process.env.PORT ?? 8443));
+process.once('SIGTERM', () => server.close(() => void sessions.close()));
 // #endregion docs
-process.once('SIGTERM', () => {
-  server.close(() => {
-    cache.close();
-    void adapter.close();
-  });
-});
 announce(server);
