@@ -10,7 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSession } from '../../src/session/decode.js';
@@ -20,7 +22,8 @@ import { ROOT } from './doc-blocks.js';
 
 type Version = 'TLSv1.2' | 'TLSv1.3';
 const VERSIONS: Version[] = ['TLSv1.2', 'TLSv1.3'];
-const TSX = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+/** tsx's loader (the package's main export, what `node --import tsx` loads), as a file URL. */
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const HTTP_GET = 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n';
 
 let pki: TestPki;
