@@ -83,6 +83,23 @@ export interface SessionCacheOptions {
   clock?: () => number;
 }
 
+/** Every key of {@link SessionCacheOptions}, for the unknown-key check. */
+export const SESSION_CACHE_OPTION_KEYS: Readonly<Record<keyof SessionCacheOptions, true>> = {
+  cacheSize: true,
+  timeout: true,
+  mode: true,
+  noInternalLookup: true,
+  noInternalStore: true,
+  noAutoClear: true,
+  updateTime: true,
+  lookupDeadlineMs: true,
+  onNew: true,
+  onRemove: true,
+  onGet: true,
+  onCallbackError: true,
+  clock: true,
+};
+
 /** Throws a `TypeError`/`RangeError` naming the option unless `value` is a whole number ≥ `min`. */
 export function checkInteger(
   name: string,

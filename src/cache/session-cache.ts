@@ -9,8 +9,10 @@ import {
   checkMode,
   checkOptionalBoolean,
   checkOptionalFunction,
+  SESSION_CACHE_OPTION_KEYS,
   type SessionCacheOptions,
 } from './options.js';
+import { checkKnownKeys } from '../common/validate.js';
 import { emptyStats, type SessionCacheStats } from './stats.js';
 import { channels, type MissReason, type RejectReason } from './events.js';
 import type {
@@ -104,6 +106,7 @@ export class SessionCache {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('options must be an object');
     }
+    checkKnownKeys('SessionCache', options, SESSION_CACHE_OPTION_KEYS);
     this.#cacheSize = checkInteger('cacheSize', options.cacheSize ?? DEFAULT_CACHE_SIZE, 0);
     this.#timeout = checkInteger('timeout', options.timeout ?? DEFAULT_SESSION_TIMEOUT, 0);
     this.#mode = checkMode('mode', options.mode ?? 'server');
