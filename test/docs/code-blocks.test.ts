@@ -73,6 +73,12 @@ const SHELL_CHECKS = new Map<string, ShellCheck>([
     "export TLS_SESSION_CACHE_STORE=sqlite:sessions.db\nnpx tls-session-cache serve --store sqlite:sessions.db --port 8443 --metrics-port 9464 &\nnpx tls-session-cache stats                          # entries, bytes, oldest/newest, by protocol, SNI, tenant\nnpx tls-session-cache stats --server http://127.0.0.1:9464   # plus a running serve's counters\nnpx tls-session-cache list --sni api.example.com --limit 20  # one row per session, never a secret\nnpx tls-session-cache inspect 7a97c3d1e2f3a4b5       # one session, like openssl sess_id -text\nnpx tls-session-cache remove 7a97c3d1e2f3a4b5        # revoke one (or several) by id\nnpx tls-session-cache flush --tenant acme --dry-run  # how many would go\nnpx tls-session-cache flush --all                    # after a key compromise\n",
     { expect: /^7a97c3d1e2f3a4b5/m },
   ],
+  [
+    'npm run build                              # the tests run the built CLI\nnpx vitest run test/clients/matrix.test.ts # 1\u20132 minutes; needs the clients below\nnpm run matrix                             # prints the table above\n',
+    {
+      skip: 'contributor commands in a clone: the build and test/clients/matrix.test.ts are part of npm test; npm run matrix needs the clients of .ci/run (docs/clients.md)',
+    },
+  ],
 ]);
 
 /** Hidden per-block preparation registered by docs whose commands need a store with sessions. */
