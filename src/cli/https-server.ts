@@ -5,7 +5,14 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type tls from 'node:tls';
 import { DEFAULT_SESSION_TIMEOUT, SessionCache } from '../cache/index.js';
-import { attach, statefulServerOptions, type Attachment } from '../node/index.js';
+import {
+  attach,
+  openTicketKeys,
+  statefulServerOptions,
+  ticketServerOptions,
+  type Attachment,
+  type TicketKeys,
+} from '../node/index.js';
 import type { StoreLatencyRecorder } from '../metrics/store-latency.js';
 import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
 import { createStore } from '../stores/from-url.js';
@@ -67,7 +74,24 @@ export interface HttpsServerOptions {
    * @default undefined (not timed)
    */
   storeLatency?: StoreLatencyRecorder | undefined;
+  /**
+   * `'stateful'`: session ids and stateful TLS 1.3 tickets in the store. `'tickets'`: stateless
+   * tickets under keys shared through the store (`openTicketKeys`; a shared store needs
+   * `encryption`, which seals the keys), TLS 1.2 session ids for clients without tickets.
+   * @default 'stateful'
+   */
+  mode?: ServeMode;
+  /** Tickets mode: `TicketKeysOptions.rotateEveryMs`. */
+  rotateEveryMs?: number;
+  /** Tickets mode: `TicketKeysOptions.acceptForMs`. */
+  acceptForMs?: number;
 }
+
+/** How `serve` resumes sessions; see {@link HttpsServerOptions.mode}. */
+export type ServeMode = 'stateful' | 'tickets';
+
+/** Every {@link ServeMode}. */
+export const SERVE_MODES: readonly ServeMode[] = ['stateful', 'tickets'];
 
 /** A listening server made by {@link startHttpsServer}. */
 export interface RunningHttpsServer {
@@ -91,6 +115,8 @@ export interface RunningHttpsServer {
   readonly storeAdapter: StoreAdapter;
   /** The wiring between the two. */
   readonly attachment: Attachment;
+  /** Tickets mode: the shared ticket keys. */
+  readonly ticketKeys: TicketKeys | undefined;
   /**
    * Stops listening, closes idle connections at once, gives requests in flight `graceMs` to
    * finish, destroys what is left, then closes the cache, waits for pending store writes and
@@ -142,7 +168,8 @@ async function listenWith(
   const port = options.port ?? 0;
   const choice = options.tls ?? 'both';
   const timeout = options.timeout ?? DEFAULT_SESSION_TIMEOUT;
-  const stateful = statefulServerOptions({
+  const mode = options.mode ?? 'stateful';
+  const stateful = (mode === 'tickets' ? ticketServerOptions : statefulServerOptions)({
     ...(options.sessionIdContext === undefined
       ? {}
       : { sessionIdContext: options.sessionIdContext }),
@@ -181,11 +208,23 @@ async function listenWith(
     options.encryption,
   );
   let attachment: Attachment;
+  let ticketKeys: TicketKeys | undefined;
   try {
+    if (mode === 'tickets') {
+      // The store itself, not a latency wrapper: tickets mode needs its setIfAbsent.
+      ticketKeys = await openTicketKeys(opened, {
+        ...(options.encryption === undefined ? {} : { keyring: options.encryption }),
+        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+        ...(options.rotateEveryMs === undefined ? {} : { rotateEveryMs: options.rotateEveryMs }),
+        ...(options.acceptForMs === undefined ? {} : { acceptForMs: options.acceptForMs }),
+      });
+    }
     attachment = attach(server, cache, {
       ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+      ...(ticketKeys === undefined ? {} : { tickets: ticketKeys }),
     });
   } catch (error) {
+    ticketKeys?.close();
     cache.close();
     throw error;
   }
@@ -224,6 +263,7 @@ async function listenWith(
       timer.unref();
       server.close(() => {
         clearTimeout(timer);
+        ticketKeys?.close();
         cache.close();
         // Pending writes finish before the store closes; a store that fails to close has nothing
         // left to lose, so close() still resolves.
@@ -245,6 +285,7 @@ async function listenWith(
     store: opened,
     storeAdapter: adapter,
     attachment,
+    ticketKeys,
     close,
   };
 }
