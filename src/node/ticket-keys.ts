@@ -348,7 +348,9 @@ export class TicketKeys {
     if (!this.singleUse || this.#closed) return;
     if (!tls13) {
       const ticket = hello.sessionTicket;
-      if (ticket !== undefined && ticket.length >= TICKET_HEAD_BYTES) this.#permits.grant(ticket);
+      if (ticket !== undefined && ticket.length >= TICKET_HEAD_BYTES) {
+        this.#permits.grant(ticket, false);
+      }
       return;
     }
     const identities = hello.preSharedKey?.identities;
@@ -416,16 +418,22 @@ export class TicketKeys {
       this.#stats.unknownKey++;
       return UNKNOWN_KEY_ANSWER;
     }
-    if (this.singleUse && !this.#permits.spend(name, iv)) {
-      this.#stats.refusedWithoutPermit++;
-      return UNKNOWN_KEY_ANSWER;
+    let permit: 'tls13' | 'tls12' | undefined;
+    if (this.singleUse) {
+      permit = this.#permits.spend(name, iv);
+      if (permit === undefined) {
+        this.#stats.refusedWithoutPermit++;
+        return UNKNOWN_KEY_ANSWER;
+      }
     }
     const current = this.schedule.periodAt(now);
     // A key of the current period (or the next, minted ahead and used by a process whose clock is
     // ahead) needs no renewal; an earlier one, or a local key a shared one replaced, does.
     if (key.period >= current && this.#byPeriod.get(key.period) === key) {
       this.#stats.accepted++;
-      return [TICKET_ACCEPT, key.hmacKey, key.aesKey];
+      // OpenSSL issues a TLS 1.3 ticket after a resumption only when asked to renew: a single-use
+      // ticket must be replaced, or the client has nothing to resume with next time (measured).
+      return [permit === 'tls13' ? TICKET_RENEW : TICKET_ACCEPT, key.hmacKey, key.aesKey];
     }
     this.#stats.renewed++;
     return [TICKET_RENEW, key.hmacKey, key.aesKey];
@@ -619,7 +627,7 @@ export class TicketKeys {
   #noteUse(head: Buffer, first: boolean | undefined): void {
     if (first === true) {
       this.#stats.firstUses++;
-      this.#permits.grant(head);
+      this.#permits.grant(head, true);
     } else if (first === false) {
       this.#stats.replaysRefused++;
       if (channels.rejected.hasSubscribers) {

@@ -26,7 +26,7 @@ const MAX_PERMITS = 65_536;
 /** Permits to decrypt one ticket, by its head. */
 export class TicketPermits {
   /** head (latin1) → unspent permits and when the first was granted. */
-  readonly #permits = new Map<string, { count: number; atMs: number }>();
+  readonly #permits = new Map<string, { count: number; atMs: number; tls13: boolean }>();
   readonly #clock: () => number;
 
   constructor(clock: () => number) {
@@ -38,8 +38,8 @@ export class TicketPermits {
     return this.#permits.size;
   }
 
-  /** One more permit for the ticket whose first 32 bytes are `head`. */
-  grant(head: Uint8Array): void {
+  /** One more permit for the ticket whose first 32 bytes are `head`, offered in TLS 1.3 or not. */
+  grant(head: Uint8Array, tls13: boolean): void {
     const key = Buffer.from(head.buffer, head.byteOffset, TICKET_HEAD_BYTES).toString('latin1');
     const now = this.#clock();
     const held = this.#permits.get(key);
@@ -48,16 +48,20 @@ export class TicketPermits {
       return;
     }
     if (this.#permits.size >= MAX_PERMITS) this.sweep(now, true);
-    this.#permits.set(key, { count: 1, atMs: now });
+    this.#permits.set(key, { count: 1, atMs: now, tls13 });
   }
 
-  /** Spends a permit for the ticket `name ‖ iv`; `false` when there is none. */
-  spend(name: Buffer, iv: Buffer): boolean {
+  /**
+   * Spends a permit for the ticket `name ‖ iv`: `'tls13'` or `'tls12'` (how it was offered), or
+   * `undefined` when there is none.
+   */
+  spend(name: Buffer, iv: Buffer): 'tls13' | 'tls12' | undefined {
     const key = name.toString('latin1') + iv.toString('latin1');
     const held = this.#permits.get(key);
-    if (held === undefined) return false;
+    if (held === undefined) return undefined;
     if (--held.count === 0) this.#permits.delete(key);
-    return this.#clock() - held.atMs < PERMIT_LIFETIME_MS;
+    if (this.#clock() - held.atMs >= PERMIT_LIFETIME_MS) return undefined;
+    return held.tls13 ? 'tls13' : 'tls12';
   }
 
   /** Drops permits older than {@link PERMIT_LIFETIME_MS} (with `half`, the older half too). */

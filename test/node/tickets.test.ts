@@ -320,6 +320,20 @@ describe('tickets mode: TLS 1.3 single use, fleet-wide', () => {
     expect(b.tickets.stats().firstUses).toBe(1);
   });
 
+  it('each resumption hands the client a fresh ticket, so a chain of resumptions never breaks', async () => {
+    const clock = scheduleClock();
+    const [storeA, storeB] = await sqlitePair();
+    const servers = [await ticketServer(storeA, clock), await ticketServer(storeB, clock)];
+    let session = lastOf(await connect(servers[0]!.server.port, { maxVersion: 'TLSv1.3' }));
+    for (let i = 0; i < 6; i++) {
+      const next = await connect(servers[i % 2]!.server.port, { maxVersion: 'TLSv1.3', session });
+      expect(next.reused, `resumption ${i}`).toBe(true);
+      // OpenSSL sends a TLS 1.3 ticket after a resumption only when the key callback renews.
+      expect(next.sessions.length, `resumption ${i}`).toBeGreaterThan(0);
+      session = lastOf(next);
+    }
+  });
+
   it('with singleUse: false the same ticket resumes again', async () => {
     const clock = scheduleClock();
     const a = await ticketServer(new MemoryStore(), clock, { singleUse: false });
