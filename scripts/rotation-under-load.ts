@@ -9,6 +9,9 @@
 import { parseArgs } from 'node:util';
 import { runRotation } from './lib/rotation.js';
 
+/** One line of the report on stdout. */
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
 const { values } = parseArgs({
   options: {
     handshakes: { type: 'string', default: '10000' },
@@ -37,24 +40,22 @@ const sum = (
     | 'replaysRefused'
     | 'localKeys',
 ) => result.servers.reduce((total, s) => total + s[key], 0);
-console.log(
+say(
   `handshakes ${result.handshakes} in ${(result.durationMs / 1000).toFixed(1)} s, 2 processes, ${result.rotations} rotations`,
 );
-console.log(
-  `failed ${result.failed}${result.errors.length > 0 ? ` (${result.errors.join('; ')})` : ''}`,
-);
-console.log(
+say(`failed ${result.failed}${result.errors.length > 0 ? ` (${result.errors.join('; ')})` : ''}`);
+say(
   `resumption attempts ${result.attempts}, resumed ${result.resumed} (${pct(result.resumed, result.attempts)})`,
 );
-console.log(
+say(
   'per key period: ' +
     result.periods.map((p) => `${pct(p.resumed, p.attempts)} of ${p.attempts}`).join(', '),
 );
-console.log(
+say(
   `servers: tickets issued ${sum('issued')}, accepted under the current key ${sum('accepted')}, renewed ${sum('renewed')}, unknown key ${sum('unknownKey')}, replays refused ${sum('replaysRefused')}; keys minted ${sum('minted')}, adopted ${sum('adopted')}, local ${sum('localKeys')}`,
 );
 const full = result.periods.filter((p) => p.attempts >= 20);
 const worst = Math.min(...full.map((p) => p.resumed / p.attempts));
 const ok = result.failed === 0 && worst >= 0.99 && sum('renewed') > 0;
-console.log(ok ? 'OK' : 'FAILED');
+say(ok ? 'OK' : 'FAILED');
 process.exitCode = ok ? 0 : 1;

@@ -20,6 +20,9 @@ import { generateSelfSigned } from '../src/cli/self-signed.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import type { CapacityConfig } from './lib/capacity-server.js';
 
+/** One line of the report on stdout. */
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
 const { values } = parseArgs({
   options: {
     handshakes: { type: 'string', default: '600' },
@@ -71,18 +74,17 @@ try {
       const resumed = await load(port, handshakes);
       const us = await mark(child);
       (perHandshake.get(config) ?? perHandshake.set(config, []).get(config)!).push(us / handshakes);
-      if (resumed < handshakes * 0.95)
-        console.log(`${config}: only ${resumed} of ${handshakes} resumed`);
+      if (resumed < handshakes * 0.95) say(`${config}: only ${resumed} of ${handshakes} resumed`);
     }
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   const base = median(perHandshake.get('node-default-tickets')!);
-  console.log(
+  say(
     `server CPU per resumed handshake (median of ${rounds} rounds of ${handshakes}; half TLS 1.2, half TLS 1.3)`,
   );
   for (const config of configs) {
     const us = median(perHandshake.get(config)!);
-    console.log(
+    say(
       `${config.padEnd(30)} ${us.toFixed(0).padStart(5)} µs   capacity ${(base / us).toFixed(3)}× Node's default tickets`,
     );
   }
