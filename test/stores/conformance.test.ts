@@ -45,7 +45,8 @@ type Breakage =
   | 'leaks-timer'
   | 'leaks-file'
   | 'unreported-clear'
-  | 'sticky-watch';
+  | 'sticky-watch'
+  | 'racy-set-if-absent';
 
 /** A store that is a MemoryStore except for one broken rule. */
 function broken(breakage: Breakage): StoreFactory {
@@ -72,6 +73,16 @@ function broken(breakage: Breakage): StoreFactory {
           return shared.get(`${ns}|${Buffer.from(id).toString('hex')}`);
         }
         return value;
+      },
+      setIfAbsent: async (ns, id, value, exp) => {
+        const present = inner.get(ns, key(id)) !== undefined;
+        if (breakage === 'racy-set-if-absent') {
+          // Check, then write a moment later: two callers can both see "absent" and both win.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (present) return false;
+          return inner.set(ns, key(id), value, exp);
+        }
+        return inner.setIfAbsent(ns, key(id), value, exp);
       },
       take: async (ns, id) => {
         if (breakage === 'take-keeps') return inner.get(ns, key(id));
@@ -116,6 +127,7 @@ describe('the conformance suite', () => {
     ['leaks-file', /close releases everything/],
     ['unreported-clear', /every delete and clear is reported/],
     ['sticky-watch', /unwatching stops reports/],
+    ['racy-set-if-absent', /setIfAbsent.*one winner/],
   ] as const)(
     'catches a store that breaks a rule: %s',
     async (breakage, where) => {
