@@ -3,7 +3,9 @@
 // with encryption on, and a real redis-server; two services on one SQLite file resume each other's
 // TLS 1.2 and TLS 1.3 sessions; one service serves several servers; stats() has one shape; and
 // close() detaches, closes the cache, lets pending writes land and only then closes the store
-// (checked by reading the store afterwards).
+// (checked by reading the store afterwards); mode: 'tickets' resumes stateless tickets and TLS 1.2
+// session ids across two services sharing the keys through one SQLite file.
+import { constants } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -320,9 +322,19 @@ describe('openSessionCache: several servers, stats(), close()', () => {
     try {
       const stats = sessions.stats();
       expect(Object.keys(stats).sort()).toEqual(
-        ['attachments', 'cache', 'mode', 'servers', 'store', 'storeKind', 'storeState'].sort(),
+        [
+          'attachments',
+          'cache',
+          'mode',
+          'servers',
+          'store',
+          'storeKind',
+          'storeState',
+          'tickets',
+        ].sort(),
       );
       expect(stats.mode).toBe('stateful');
+      expect(stats.tickets).toBeUndefined();
       expect(stats.storeKind).toBe('sqlite');
       expect(stats.storeState).toBe('ready');
       expect(stats.servers).toBe(0);
@@ -384,5 +396,73 @@ describe('openSessionCache: several servers, stats(), close()', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe("openSessionCache({ mode: 'tickets' })", () => {
+  it.each(VERSIONS)(
+    '%s: a ticket made by one service resumes on another sharing the SQLite file',
+    async (version) => {
+      const file = join(dir, `tickets-${version}.db`);
+      const options = {
+        store: `sqlite:${file}`,
+        mode: 'tickets' as const,
+        encryption: { keys: [KEY] },
+      };
+      const [sessionsA, sessionsB] = [
+        await openSessionCache(options),
+        await openSessionCache(options),
+      ];
+      const [a, b] = [await serve(sessionsA, version), await serve(sessionsB, version)];
+      try {
+        // Tickets mode leaves tickets on: serverOptions() no longer sets SSL_OP_NO_TICKET.
+        expect(sessionsA.serverOptions().secureOptions & constants.SSL_OP_NO_TICKET).toBe(0);
+        expect(await madeOnAResumedOnB(a, b, version)).toBe(true);
+        const stats = sessionsB.stats();
+        expect(stats.mode).toBe('tickets');
+        expect(stats.tickets).toMatchObject({ state: 'shared' });
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+        await Promise.all([sessionsA.close(), sessionsB.close()]);
+      }
+    },
+  );
+
+  it('TLS 1.2 clients that offer no ticket still resume session ids through the store', async () => {
+    const file = join(dir, 'tickets-ids.db');
+    const options = {
+      store: `sqlite:${file}`,
+      mode: 'tickets' as const,
+      encryption: { keys: [KEY] },
+    };
+    const [sessionsA, sessionsB] = [
+      await openSessionCache(options),
+      await openSessionCache(options),
+    ];
+    const [a, b] = [await serve(sessionsA, 'TLSv1.2'), await serve(sessionsB, 'TLSv1.2')];
+    try {
+      // SSL_OP_NO_TICKET on the client: it neither asks for nor accepts a ticket.
+      const first = await connect(a.port, {
+        maxVersion: 'TLSv1.2',
+        secureOptions: constants.SSL_OP_NO_TICKET,
+      });
+      expect(first.reused).toBe(false);
+      await sessionsA.adapter.drain();
+      const second = await connect(b.port, {
+        maxVersion: 'TLSv1.2',
+        secureOptions: constants.SSL_OP_NO_TICKET,
+        session: first.sessions.at(-1)!,
+      });
+      expect(second.reused).toBe(true);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await Promise.all([sessionsA.close(), sessionsB.close()]);
+    }
+  });
+
+  it('refuses the tickets-only options in stateful mode, naming them', async () => {
+    await expect(openSessionCache({ rotateEveryMs: 60_000 })).rejects.toThrow(
+      /rotateEveryMs is an option of mode: 'tickets', but mode is 'stateful'/,
+    );
   });
 });
