@@ -20,6 +20,14 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS config files (dependency-cruiser reads only CommonJS).
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
+  },
+  {
     files: ['src/cli/**', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

@@ -9,7 +9,7 @@ import { LRUCache } from 'lru-cache';
 import { Bench } from 'tinybench';
 import { SessionCache, type CachedSession } from '../src/cache/index.js';
 import { namespaceOf } from '../src/node/namespace.js';
-import { sessionRecordFromDer } from '../src/node/session-record.js';
+import { sessionRecordFromDer } from '../src/session/session-record.js';
 import { decodeSession } from '../src/session/decode.js';
 import { buildSession } from '../test/helpers/session-der.js';
 

@@ -24,13 +24,13 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { generateSelfSigned } from '../src/cli/self-signed.js';
-import { sessionRecordFromDer, type SessionRecord } from '../src/node/session-record.js';
+import { sessionRecordFromDer, type SessionRecord } from '../src/session/session-record.js';
 import { AesGcmCodec, Keyring } from '../src/stores/encryption/index.js';
 import {
   decodeStoredSession,
   encodeStoredSession,
   type StoredSessionOptions,
-} from '../src/stores/record.js';
+} from '../src/session/stored-record.js';
 import { numberOption, parseArgs } from './handshake/common.js';
 
 const { values, flags } = parseArgs(process.argv.slice(2), {

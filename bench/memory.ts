@@ -31,7 +31,7 @@ import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { SessionCache } from '../src/cache/index.js';
 import { namespaceOf } from '../src/node/namespace.js';
-import { sessionRecordFromDer } from '../src/node/session-record.js';
+import { sessionRecordFromDer } from '../src/session/session-record.js';
 import { statefulServerOptions } from '../src/node/stateful-options.js';
 import { decodeSession } from '../src/session/decode.js';
 import { generateCert, readCert, removeCert } from './handshake/certs.js';

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import * as hdr from 'hdr-histogram-js';
-import { parseStoreUrl } from '../src/cli/store-url.js';
+import { parseStoreUrl } from '../src/stores/store-url.js';
 import { createStore } from '../src/stores/from-url.js';
 import type { SessionStore } from '../src/stores/store.js';
 import { numberOption, parseArgs } from './handshake/common.js';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseClientHello } from '../src/session/client-hello.js';
+import { parseClientHello } from '../src/wire/client-hello.js';
 import { derLengthFields, walkClientHello, type HelloLayout, type LengthField } from './bytes.js';
 import type { Corpus } from './corpus.js';
 import { normalize, type OracleHello } from './hello-oracle.js';

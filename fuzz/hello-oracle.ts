@@ -1,6 +1,6 @@
 /**
  * An independent reference reading of a ClientHello (RFC 8446 §4.1.2 and the extension syntaxes the
- * library documents), written in a different style from `src/session/client-hello.ts` so that the
+ * library documents), written in a different style from `src/wire/client-hello.ts` so that the
  * two can be compared case by case:
  *
  * - the oracle rejects ⇒ `parseClientHello` must throw its typed error;
@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ClientHelloInfo } from '../src/session/client-hello.js';
+import type { ClientHelloInfo } from '../src/wire/client-hello.js';
 
 class Reject extends Error {}
 

@@ -81,7 +81,7 @@ export {
   type ClientHelloParseErrorCode,
   type OfferedPsks,
   type PskIdentity,
-} from './session/client-hello.js';
+} from './wire/client-hello.js';
 export {
   readClientHello,
   DEFAULT_HELLO_MAX_BYTES,
@@ -92,7 +92,7 @@ export {
   type HelloPassthroughResult,
   type HelloClosedResult,
   type HelloPassthroughReason,
-} from './session/hello-reader.js';
+} from './wire/hello-reader.js';
 
 // Stores: the external cache (memory, SQLite, Redis), the adapter that plugs one into a
 // SessionCache, and the stored-record format.
@@ -115,7 +115,7 @@ export {
   type ResumeSource,
   type StoreErrorEvent,
   type TypedChannel,
-} from './events.js';
+} from './cache/events.js';
 
 // Operating: Prometheus metrics (prom-client, an optional peer dependency) and events as log lines.
 export * from './metrics/index.js';
@@ -125,7 +125,7 @@ export {
   logEvents,
   LOGGED_ID_BYTES,
   type EventLogOptions,
-} from './event-log.js';
+} from './metrics/event-log.js';
 
 // Client side: a session cache for outgoing connections (tls.connect, https.Agent, undici/fetch).
 export * from './client/index.js';

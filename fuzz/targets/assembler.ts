@@ -13,8 +13,8 @@ import {
   ClientHelloAssembler,
   TLS_MAX_FRAGMENT_LENGTH,
   type AssemblerStatus,
-} from '../../src/session/tls-record.js';
-import { readClientHello, type ReadClientHelloResult } from '../../src/session/hello-reader.js';
+} from '../../src/wire/tls-record.js';
+import { readClientHello, type ReadClientHelloResult } from '../../src/wire/hello-reader.js';
 import { chunk, frame, hexOf, u16 } from '../bytes.js';
 import type { Corpus } from '../corpus.js';
 import { derive, pick } from '../derived.js';

@@ -11,7 +11,7 @@ import {
   parseClientHello,
   type ClientHelloInfo,
   type ClientHelloParseErrorCode,
-} from '../../src/session/client-hello.js';
+} from '../../src/wire/client-hello.js';
 import { fixHelloLengths, hexOf, u16, u24 } from '../bytes.js';
 import type { Corpus } from '../corpus.js';
 import { derive, pick, type DerivedHello } from '../derived.js';

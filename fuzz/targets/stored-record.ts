@@ -1,5 +1,5 @@
 /**
- * Targets for the stored-record parser (`src/stores/record.ts`, `decodeStoredSession`): what a
+ * Targets for the stored-record parser (`src/session/stored-record.ts`, `decodeStoredSession`): what a
  * store hands back is untrusted. Random bytes, every truncation, and mutations (byte flips,
  * insertions, deletions, corrupted length fields) of real envelopes — plain and sealed with an
  * AES-256-GCM codec bound to the key — must be refused with `StoredSessionError` and nothing else;
@@ -15,9 +15,9 @@ import {
   encodeStoredSession,
   StoredSessionError,
   type StoredSessionErrorCode,
-} from '../../src/stores/record.js';
+} from '../../src/session/stored-record.js';
 import { AesGcmCodec, Keyring } from '../../src/stores/encryption/index.js';
-import type { SessionRecord } from '../../src/node/session-record.js';
+import type { SessionRecord } from '../../src/session/session-record.js';
 import { decodeSession } from '../../src/session/decode.js';
 import { hexOf, type LengthField } from '../bytes.js';
 import type { Corpus } from '../corpus.js';

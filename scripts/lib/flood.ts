@@ -6,7 +6,7 @@
  * @module
  */
 import { SessionCache } from '../../src/cache/session-cache.js';
-import { sessionRecordFromDer } from '../../src/node/session-record.js';
+import { sessionRecordFromDer } from '../../src/session/session-record.js';
 import { memory, type MemorySample } from './memory.js';
 import { SessionFactory } from './sessions.js';
 

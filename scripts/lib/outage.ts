@@ -22,7 +22,7 @@ import net from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { LookupResult } from '../../src/cache/types.js';
-import { onEvent } from '../../src/events.js';
+import { onEvent } from '../../src/cache/events.js';
 import {
   storeCallbacks,
   type StoreAdapter,

@@ -1,5 +1,5 @@
 import { CacheEntry } from './cache-entry.js';
-import { entryKey, sameBytes, storedEntryKey } from './id-key.js';
+import { entryKey, sameBytes, storedEntryKey } from '../common/id-key.js';
 import {
   AUTO_CLEAR_INTERVAL,
   DEFAULT_CACHE_SIZE,
@@ -12,7 +12,7 @@ import {
   type SessionCacheOptions,
 } from './options.js';
 import { emptyStats, type SessionCacheStats } from './stats.js';
-import { channels, type MissReason, type RejectReason } from '../events.js';
+import { channels, type MissReason, type RejectReason } from './events.js';
 import type {
   CachedSession,
   GetSessionCallback,

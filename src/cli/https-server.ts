@@ -11,7 +11,7 @@ import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
 import { createStore } from '../stores/from-url.js';
 import type { Keyring } from '../stores/encryption/keyring.js';
 import type { SessionStore } from '../stores/store.js';
-import type { StoreUrl } from './store-url.js';
+import type { StoreUrl } from '../stores/store-url.js';
 
 /** Which TLS versions the server offers. */
 export type TlsChoice = '1.2' | '1.3' | 'both';

@@ -2,11 +2,11 @@
 // checked in one place so that they read and fail the same way everywhere.
 import { Option, type Command } from 'commander';
 import { checkTenant } from '../node/namespace.js';
-import { checkNamespace } from '../stores/validate.js';
+import { checkNamespace } from '../common/validate.js';
 import { optionValue, parseDuration, wholeNumber } from './option-parsing.js';
 import type { SessionFilter } from './session-selection.js';
 import { STORE_ENV, type StoreAccessOptions } from './store-access.js';
-import { SUPPORTED_STORES } from './store-url.js';
+import { SUPPORTED_STORES } from '../stores/store-url.js';
 
 /** What commander hands over for the shared options. */
 export interface RawStoreOptions extends StoreAccessOptions {

@@ -2,7 +2,7 @@
 // (--namespace, --tenant, --sni, --older-than) and ids given by their hex prefix (`inspect`,
 // `remove`). Namespace filters go to the store's `list`; the others need the decoded value.
 import { Buffer } from 'node:buffer';
-import { StoredSessionError } from '../stores/record.js';
+import { StoredSessionError } from '../session/stored-record.js';
 import type { ListOptions, StoredEntry } from '../stores/store.js';
 import { decodeSession } from '../session/decode.js';
 import type { StoreAccess } from './store-access.js';

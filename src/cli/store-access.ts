@@ -7,13 +7,13 @@ import {
   decodeStoredSession,
   type StoredSessionCodec,
   type StoredSessionOptions,
-} from '../stores/record.js';
+} from '../session/stored-record.js';
 import type { SessionStore } from '../stores/store.js';
-import type { SessionRecord } from '../node/session-record.js';
+import type { SessionRecord } from '../session/session-record.js';
 import { codecFromOptions } from '../stores/encryption/options.js';
 import { keyringOption } from './commands/serve.js';
 import { optionValue, show } from './option-parsing.js';
-import { parseStoreUrl, type StoreUrl } from './store-url.js';
+import { parseStoreUrl, type StoreUrl } from '../stores/store-url.js';
 
 /** Environment variable read when `--store` is not given (keeps a Redis password out of `ps`). */
 export const STORE_ENV = 'TLS_SESSION_CACHE_STORE';

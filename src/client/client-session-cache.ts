@@ -37,9 +37,9 @@
 import { errorMonitor, type EventEmitter } from 'node:events';
 import tls from 'node:tls';
 import { MemoryStore } from '../stores/memory-store.js';
-import type { StoredSessionCodec } from '../stores/record.js';
+import type { StoredSessionCodec } from '../session/stored-record.js';
 import type { MaybePromise, SessionStore } from '../stores/store.js';
-import { functionOption, integerOption, isPromiseLike } from '../stores/validate.js';
+import { functionOption, integerOption, isPromiseLike } from '../common/validate.js';
 import { clientSessionOf, type ClientSession } from './client-session.js';
 import { originKeyOf, type OriginKey, type OriginOptions } from './origin-key.js';
 import { decodeClientSession, encodeClientSession } from './stored-client-session.js';

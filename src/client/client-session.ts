@@ -1,7 +1,7 @@
 // What the client cache needs to know about one session Node handed to a client, decoded from the
 // serialized SSL_SESSION with our own decoder.
 import { decodeSession } from '../session/decode.js';
-import { TLS1_3_VERSION } from '../node/session-record.js';
+import { TLS1_3_VERSION } from '../session/session-record.js';
 
 /** RFC 8446 §4.6.1: a client must not keep a TLS 1.3 ticket longer than 7 days. */
 export const MAX_TICKET_LIFETIME_SECONDS = 7 * 24 * 3600;

@@ -8,4 +8,4 @@ export * from './index.js';
 export { MemoryStore, type MemoryStoreOptions } from '../stores/memory-store.js';
 export { SqliteStore, type SqliteStoreOptions } from '../stores/sqlite-store.js';
 export type { SessionStore } from '../stores/store.js';
-export type { StoredSessionCodec, StoredSessionContext } from '../stores/record.js';
+export type { StoredSessionCodec, StoredSessionContext } from '../session/stored-record.js';

@@ -12,7 +12,7 @@
 import type { Duplex } from 'node:stream';
 import https from 'node:https';
 import tls from 'node:tls';
-import { isPromiseLike } from '../stores/validate.js';
+import { isPromiseLike } from '../common/validate.js';
 import type { ClientSessionCache } from './client-session-cache.js';
 import { originKeyOf, type OriginOptions } from './origin-key.js';
 

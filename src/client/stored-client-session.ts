@@ -1,5 +1,5 @@
 // The value the client cache keeps in a store for one session: a small envelope around the DER,
-// encrypted at rest by the same codec seam as the server's records (src/stores/record.ts).
+// encrypted at rest by the same codec seam as the server's records (src/session/stored-record.ts).
 //
 // Why not the server's envelope: it insists that the store id is the session id inside the DER
 // (so that a value moved to another key is refused), while the client cache keys its values by
@@ -14,7 +14,11 @@
 //     u16 namespace length, the namespace (UTF-8)
 //     u32 DER length (1–MAX_SESSION_DER_LENGTH), the DER, nothing after it
 import { Buffer } from 'node:buffer';
-import { PLAIN_CODEC_ID, StoredSessionError, type StoredSessionCodec } from '../stores/record.js';
+import {
+  PLAIN_CODEC_ID,
+  StoredSessionError,
+  type StoredSessionCodec,
+} from '../session/stored-record.js';
 import { MAX_SESSION_DER_LENGTH } from '../session/errors.js';
 
 /** Byte 0 of a stored client session (the server's envelope starts with 1). */

@@ -9,7 +9,7 @@
 // session. It imports nothing from undici: the connector contract is a plain function.
 import net from 'node:net';
 import tls from 'node:tls';
-import { isPromiseLike } from '../stores/validate.js';
+import { isPromiseLike } from '../common/validate.js';
 import type { ClientSessionCache } from './client-session-cache.js';
 import { originKeyOf } from './origin-key.js';
 

@@ -4,12 +4,12 @@ import tls from 'node:tls';
 import { checkInteger, checkOptionalBoolean } from '../cache/options.js';
 import type { SessionCache } from '../cache/session-cache.js';
 import type { CachedSession, LookupResult } from '../cache/types.js';
-import type { ClientHelloInfo } from '../session/client-hello.js';
+import type { ClientHelloInfo } from '../wire/client-hello.js';
 import {
   DEFAULT_HELLO_MAX_BYTES,
   DEFAULT_HELLO_TIMEOUT_MS,
   readClientHello,
-} from '../session/hello-reader.js';
+} from '../wire/hello-reader.js';
 import { currentRawSocket } from './current-connection.js';
 import { checkTenant, namespaceOf } from './namespace.js';
 import {
@@ -17,9 +17,9 @@ import {
   hasSessionIdContext,
   isSessionRecord,
   sessionRecordFromDer,
-} from './session-record.js';
+} from '../session/session-record.js';
 import { emptyAttachmentStats, type AttachmentStats } from './attachment-stats.js';
-import { channels, type RejectReason } from '../events.js';
+import { channels, type RejectReason } from '../cache/events.js';
 
 /** Options of {@link attach}. */
 export interface AttachOptions {

@@ -6,5 +6,5 @@ export {
   type StatefulServerOptions,
   type StatefulServerOptionsInput,
 } from './stateful-options.js';
-export { sessionRecordFromDer, type SessionRecord } from './session-record.js';
+export { sessionRecordFromDer, type SessionRecord } from '../session/session-record.js';
 export { namespaceOf } from './namespace.js';

@@ -10,8 +10,8 @@ import type {
   RemoveReason,
   RemoveSessionCallback,
 } from '../cache/types.js';
-import type { SessionRecord } from '../node/session-record.js';
-import { channels } from '../events.js';
+import type { SessionRecord } from '../session/session-record.js';
+import { channels } from '../cache/events.js';
 import {
   CircuitBreaker,
   BREAKER_REFUSED,
@@ -24,7 +24,7 @@ import {
   decodeStoredSession,
   encodeStoredSession,
   type StoredSessionCodec,
-} from './record.js';
+} from '../session/stored-record.js';
 import { covers } from './revocations.js';
 import type { Revocation, SessionStore } from './store.js';
 import { codecFromOptions, type EncryptionOption } from './encryption/options.js';
@@ -34,7 +34,7 @@ import {
   functionOption,
   integerOption,
   isPromiseLike,
-} from './validate.js';
+} from '../common/validate.js';
 
 /** Default of {@link StoreCallbacksOptions.maxInFlightWrites}. */
 export const DEFAULT_MAX_IN_FLIGHT_WRITES = 1024;

@@ -8,7 +8,7 @@
 // makes the call itself (synchronously or not) and reports the outcome: in the closed state that is
 // an integer comparison and no clock read, no allocation.
 import { performance } from 'node:perf_hooks';
-import { checkOptions, functionOption, integerOption } from './validate.js';
+import { checkOptions, functionOption, integerOption } from '../common/validate.js';
 
 /**
  * The breaker's state:

@@ -1,6 +1,6 @@
 // `--store` URL → an open SessionStore. One case per store kind; the parsing is in
-// src/cli/store-url.ts (parseStoreUrl), so that a bad URL fails before anything is opened.
-import type { StoreUrl } from '../cli/store-url.js';
+// src/stores/store-url.ts (parseStoreUrl), so that a bad URL fails before anything is opened.
+import type { StoreUrl } from './store-url.js';
 import { DEFAULT_CACHE_SIZE } from '../cache/options.js';
 import { MemoryStore } from './memory-store.js';
 import { SqliteStore } from './sqlite-store.js';

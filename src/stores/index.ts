@@ -37,9 +37,9 @@ export {
   type StoredSessionContext,
   type StoredSessionErrorCode,
   type StoredSessionOptions,
-} from './record.js';
+} from '../session/stored-record.js';
 export { createStore } from './from-url.js';
-export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from './validate.js';
+export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from '../common/validate.js';
 export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
 // Revocation across processes (watchRevocations, adapter.bind).

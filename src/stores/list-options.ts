@@ -1,5 +1,5 @@
 import type { ListOptions } from './store.js';
-import { checkNamespace, checkOptions, describe } from './validate.js';
+import { checkNamespace, checkOptions, describe } from '../common/validate.js';
 
 /** {@link ListOptions} checked, with defaults filled in. */
 export interface ListFilters {

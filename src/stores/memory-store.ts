@@ -1,6 +1,6 @@
-import { idKey } from '../cache/id-key.js';
+import { idKey } from '../common/id-key.js';
 import { ExpiryHeap, type HeapItem } from '../cache/expiry-heap.js';
-import { MAX_STORED_SESSION_BYTES } from './record.js';
+import { MAX_STORED_SESSION_BYTES } from '../session/stored-record.js';
 import { EVERYTHING, RevocationWatchers } from './revocations.js';
 import type {
   ListOptions,
@@ -18,7 +18,7 @@ import {
   functionOption,
   integerOption,
   isStorableId,
-} from './validate.js';
+} from '../common/validate.js';
 import { checkListOptions, matchesList } from './list-options.js';
 
 /** Default of {@link MemoryStoreOptions.maxEntries}: OpenSSL's internal cache size. */

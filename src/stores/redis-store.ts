@@ -41,7 +41,13 @@ import {
   type RedisStoreOptions,
   type ResolvedRedisOptions,
 } from './redis-options.js';
-import { checkBytes, checkDeadline, checkId, checkNamespace, isStorableId } from './validate.js';
+import {
+  checkBytes,
+  checkDeadline,
+  checkId,
+  checkNamespace,
+  isStorableId,
+} from '../common/validate.js';
 
 export {
   parseRedisUrl,

@@ -1,6 +1,6 @@
 // Revocation reports (`SessionStore.watchRevocations`): the pieces every store shares — the set of
 // listeners of one store instance, and the batch that merges many removals into a bounded report.
-import { sameBytes } from '../cache/id-key.js';
+import { sameBytes } from '../common/id-key.js';
 import type { Revocation, RevocationListener } from './store.js';
 
 /** A report that covers every session: `clear()`, or a watcher that may have missed reports. */

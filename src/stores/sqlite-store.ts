@@ -31,7 +31,7 @@ import {
   functionOption,
   integerOption,
   isStorableId,
-} from './validate.js';
+} from '../common/validate.js';
 
 type Database = BetterSqlite3.Database;
 type Statement<P extends unknown[], R = unknown> = BetterSqlite3.Statement<P, R>;

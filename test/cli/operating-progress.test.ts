@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROGRESS_MIN_ENTRIES } from '../../src/cli/bulk-progress.js';
-import { encodeStoredSession } from '../../src/stores/record.js';
+import { encodeStoredSession } from '../../src/session/stored-record.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import { CLI, cliProcesses } from '../helpers/cli-processes.js';
 import { buildSession } from '../helpers/session-der.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSession } from '../../src/session/decode.js';
-import { encodeStoredSession } from '../../src/stores/record.js';
+import { encodeStoredSession } from '../../src/session/stored-record.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import { namespaceOf } from '../../src/node/namespace.js';
 import type { ListedSession } from '../../src/cli/commands/list.js';

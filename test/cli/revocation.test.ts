@@ -37,7 +37,7 @@ const dist = (path: string): string => new URL(`../../dist/${path}`, import.meta
  */
 const REVOKE_SCRIPT = `
 import { createStore } from ${JSON.stringify(dist('stores/from-url.js'))};
-import { parseStoreUrl } from ${JSON.stringify(dist('cli/store-url.js'))};
+import { parseStoreUrl } from ${JSON.stringify(dist('stores/store-url.js'))};
 const [url, action, idHex] = process.argv.slice(1);
 const store = await createStore(parseStoreUrl(url));
 let removed = 0;

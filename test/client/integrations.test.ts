@@ -13,7 +13,7 @@ import { SessionCachingAgent } from '../../src/client/https-agent.js';
 import { undiciConnector } from '../../src/client/undici-connector.js';
 import { attach, statefulServerOptions } from '../../src/node/index.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
-import type { StoredSessionCodec } from '../../src/stores/record.js';
+import type { StoredSessionCodec } from '../../src/session/stored-record.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { cachedRun } from './helpers.js';
 

@@ -7,7 +7,7 @@ import {
   decodeClientSession,
   encodeClientSession,
 } from '../../src/client/stored-client-session.js';
-import { StoredSessionError } from '../../src/stores/record.js';
+import { StoredSessionError } from '../../src/session/stored-record.js';
 
 const base = { host: 'api.example.com', port: 443 };
 

@@ -29,7 +29,7 @@ import {
   KEYS_ENV_VAR,
   Keyring,
 } from '../../src/stores/encryption/index.js';
-import { PLAIN_CODEC_ID, decodeStoredSession } from '../../src/stores/record.js';
+import { PLAIN_CODEC_ID, decodeStoredSession } from '../../src/session/stored-record.js';
 import { RedisStore } from '../../src/stores/redis-store.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import type { SessionStore, StoredEntry } from '../../src/stores/store.js';

@@ -6,7 +6,7 @@ import {
   readClientHello,
   type ReadClientHelloOptions,
   type ReadClientHelloResult,
-} from '../../src/session/hello-reader.js';
+} from '../../src/wire/hello-reader.js';
 
 /** What the harness saw for one connection. */
 export interface HarnessRun {

@@ -3,7 +3,7 @@
 // TLS 1.3 PSK identities, the TLS 1.2 session id) — and that can break a connection on purpose by
 // writing a forged TLS record to the client (a fatal `bad_record_mac` on the client's side).
 import net from 'node:net';
-import { parseClientHello, type ClientHelloInfo } from '../../src/session/client-hello.js';
+import { parseClientHello, type ClientHelloInfo } from '../../src/wire/client-hello.js';
 import { firstHandshakeMessage } from './tls-records.js';
 
 /** One connection through the proxy. */

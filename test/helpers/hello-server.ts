@@ -3,12 +3,12 @@
 import { constants } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
-import type { ClientHelloInfo } from '../../src/session/client-hello.js';
+import type { ClientHelloInfo } from '../../src/wire/client-hello.js';
 import {
   readClientHello,
   type ReadClientHelloOptions,
   type ReadClientHelloResult,
-} from '../../src/session/hello-reader.js';
+} from '../../src/wire/hello-reader.js';
 import type { TestPki } from './certs.js';
 
 /** One `resumeSession` call as the server saw it. */

@@ -1,4 +1,4 @@
-// Minimal TLS record framing for tests, written independently of src/session/tls-record.ts so that
+// Minimal TLS record framing for tests, written independently of src/wire/tls-record.ts so that
 // the tests do not check the reassembler against itself.
 
 /** A parsed TLS record: content type, version and fragment. */

@@ -1,7 +1,7 @@
 // The diagnostics_channel events, observed during real handshakes: what a user's logger would see.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SessionCache } from '../../src/cache/index.js';
-import { onEvent, type ChannelMessages } from '../../src/events.js';
+import { onEvent, type ChannelMessages } from '../../src/cache/events.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { storeCallbacks } from '../../src/stores/cache-adapter.js';
 import type { SessionStore } from '../../src/stores/store.js';

@@ -4,8 +4,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCache } from '../../src/cache/index.js';
-import { onEvent, type BreakerEvent } from '../../src/events.js';
-import { sessionRecordFromDer, type SessionRecord } from '../../src/node/session-record.js';
+import { onEvent, type BreakerEvent } from '../../src/cache/events.js';
+import { sessionRecordFromDer, type SessionRecord } from '../../src/session/session-record.js';
 import { storeCallbacks } from '../../src/stores/cache-adapter.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import type { MaybePromise, SessionStore } from '../../src/stores/store.js';

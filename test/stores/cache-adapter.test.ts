@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCache } from '../../src/cache/index.js';
 import type { RemoveReason } from '../../src/cache/types.js';
-import { sessionRecordFromDer, type SessionRecord } from '../../src/node/session-record.js';
+import { sessionRecordFromDer, type SessionRecord } from '../../src/session/session-record.js';
 import { storeCallbacks, type StoreAdapter } from '../../src/stores/cache-adapter.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
-import { encodeStoredSession, type StoredSessionCodec } from '../../src/stores/record.js';
+import { encodeStoredSession, type StoredSessionCodec } from '../../src/session/stored-record.js';
 import type { SessionStore } from '../../src/stores/store.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { nodeHandshake } from '../helpers/session-handshakes.js';

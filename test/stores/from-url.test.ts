@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseStoreUrl } from '../../src/cli/store-url.js';
+import { parseStoreUrl } from '../../src/stores/store-url.js';
 import { createStore } from '../../src/stores/from-url.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';

@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCache } from '../../src/cache/index.js';
 import type { RemoveReason } from '../../src/cache/types.js';
-import { onEvent } from '../../src/events.js';
-import { sessionRecordFromDer, type SessionRecord } from '../../src/node/session-record.js';
+import { onEvent } from '../../src/cache/events.js';
+import { sessionRecordFromDer, type SessionRecord } from '../../src/session/session-record.js';
 import { storeCallbacks, type StoreAdapter } from '../../src/stores/cache-adapter.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
-import { encodeStoredSession } from '../../src/stores/record.js';
+import { encodeStoredSession } from '../../src/session/stored-record.js';
 import {
   MAX_BATCH_IDS,
   MAX_BATCH_NAMESPACES,

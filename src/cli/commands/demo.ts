@@ -7,7 +7,7 @@ import type { AttachmentStats } from '../../node/index.js';
 import type { StoreAdapterStats } from '../../stores/cache-adapter.js';
 import { startHttpsServer, type RunningHttpsServer } from '../https-server.js';
 import { createProgress, type Progress } from '../progress.js';
-import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../store-url.js';
+import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../../stores/store-url.js';
 import type { Keyring } from '../../stores/encryption/keyring.js';
 import { KEYS_ENV_VAR } from '../../stores/encryption/key-source.js';
 import { keyringOption, openStoreOption } from './serve.js';

@@ -4,7 +4,7 @@ import { Buffer } from 'node:buffer';
 import type { Command } from 'commander';
 import { decodeSession } from '../../session/decode.js';
 import type { DecodedSession } from '../../session/decoded-session.js';
-import { StoredSessionError } from '../../stores/record.js';
+import { StoredSessionError } from '../../session/stored-record.js';
 import {
   EXIT_CODES_HELP,
   addFilterOptions,

@@ -15,13 +15,13 @@ import { KEYS_ENV_VAR, loadKeyring } from '../../stores/encryption/key-source.js
 import type { Keyring } from '../../stores/encryption/keyring.js';
 import { createStore } from '../../stores/from-url.js';
 import type { SessionStore } from '../../stores/store.js';
-import { logEvents } from '../../event-log.js';
+import { logEvents } from '../../metrics/event-log.js';
 import { createMetrics } from '../../metrics/create-metrics.js';
 import { loadPromClient } from '../../metrics/prom-client.js';
 import { StoreLatencyRecorder } from '../../metrics/store-latency.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { optionValue, show, wholeNumber } from '../option-parsing.js';
-import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../store-url.js';
+import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../../stores/store-url.js';
 
 /** The port `serve` listens on unless told otherwise. */
 export const DEFAULT_SERVE_PORT = 8443;

@@ -26,9 +26,9 @@ import {
   StoredSessionError,
   type StoredSessionCodec,
   type StoredSessionContext,
-} from '../record.js';
+} from '../../session/stored-record.js';
 import { entriesOf, isKeyring, type Keyring, type KeyringEntry } from './keyring.js';
-import { describe } from '../validate.js';
+import { describe } from '../../common/validate.js';
 
 /** The codec id of AES-256-GCM in the envelope (byte 1). */
 export const AES_256_GCM_CODEC_ID = 1;

@@ -5,7 +5,7 @@
 import { Buffer } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Keyring, checkKeyId, toKeyObject, type KeyringEntryLike } from './keyring.js';
-import { describe } from '../validate.js';
+import { describe } from '../../common/validate.js';
 
 /** The environment variable {@link loadKeyring} reads when no key is given otherwise. */
 export const KEYS_ENV_VAR = 'TLS_SESSION_CACHE_KEYS';

@@ -9,7 +9,7 @@
 import { Buffer } from 'node:buffer';
 import { KeyObject, createSecretKey } from 'node:crypto';
 import { inspect } from 'node:util';
-import { describe } from '../validate.js';
+import { describe } from '../../common/validate.js';
 
 /** Bytes of an AES-256 key. */
 export const KEY_BYTES = 32;

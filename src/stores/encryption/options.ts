@@ -1,10 +1,10 @@
 // The `encryption` option of storeCallbacks(): a keyring, or where to find one, turned into the
 // codec the adapter writes and reads with.
-import type { StoredSessionCodec } from '../record.js';
+import type { StoredSessionCodec } from '../../session/stored-record.js';
 import { AesGcmCodec } from './aes-gcm-codec.js';
 import { KEYS_ENV_VAR, loadKeyring, type KeySources } from './key-source.js';
 import { isKeyring, type Keyring } from './keyring.js';
-import { describe } from '../validate.js';
+import { describe } from '../../common/validate.js';
 
 /**
  * What `encryption` accepts: a {@link Keyring}, or the sources {@link loadKeyring} reads (`keys`,

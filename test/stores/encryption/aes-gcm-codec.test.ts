@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionRecordFromDer, type SessionRecord } from '../../../src/node/session-record.js';
+import { sessionRecordFromDer, type SessionRecord } from '../../../src/session/session-record.js';
 import { decodeSession } from '../../../src/session/decode.js';
 import { storeCallbacks } from '../../../src/stores/cache-adapter.js';
 import {
@@ -23,7 +23,7 @@ import {
   decodeStoredSession,
   encodeStoredSession,
   type StoredSessionErrorCode,
-} from '../../../src/stores/record.js';
+} from '../../../src/session/stored-record.js';
 import { makeTestPki, type TestPki } from '../../helpers/certs.js';
 import { nodeHandshake } from '../../helpers/session-handshakes.js';
 

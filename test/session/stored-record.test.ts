@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionRecordFromDer } from '../../src/node/session-record.js';
+import { sessionRecordFromDer } from '../../src/session/session-record.js';
 import { decodeSession } from '../../src/session/decode.js';
 import { MAX_SESSION_DER_LENGTH } from '../../src/session/errors.js';
 import {
@@ -15,7 +15,7 @@ import {
   encodeStoredSession,
   type StoredSessionCodec,
   type StoredSessionErrorCode,
-} from '../../src/stores/record.js';
+} from '../../src/session/stored-record.js';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../src/stores/memory-store.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { nodeHandshake } from '../helpers/session-handshakes.js';

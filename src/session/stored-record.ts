@@ -21,9 +21,9 @@
 // master secret, the id itself) is decoded from the DER again on the way out: half a microsecond
 // per session, and the DER is then checked exactly as one fresh from Node is.
 import { Buffer } from 'node:buffer';
-import { sameBytes } from '../cache/id-key.js';
-import { sessionRecordFromDer, type SessionRecord } from '../node/session-record.js';
-import { MAX_SESSION_DER_LENGTH } from '../session/errors.js';
+import { sameBytes } from '../common/id-key.js';
+import { sessionRecordFromDer, type SessionRecord } from './session-record.js';
+import { MAX_SESSION_DER_LENGTH } from './errors.js';
 import {
   MAX_NAMESPACE_BYTES,
   checkBytes,
@@ -31,7 +31,7 @@ import {
   checkNamespace,
   describe,
   isValidNamespace,
-} from './validate.js';
+} from '../common/validate.js';
 
 /** The envelope format this version writes (byte 0). Readers refuse any other. */
 export const STORED_SESSION_VERSION = 1;

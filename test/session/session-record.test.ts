@@ -7,7 +7,7 @@ import {
   hasSessionIdContext,
   sessionRecordFromDer,
   type SessionRecord,
-} from '../../src/node/session-record.js';
+} from '../../src/session/session-record.js';
 import { decodeSession } from '../../src/session/decode.js';
 import { buildSession } from '../helpers/session-der.js';
 

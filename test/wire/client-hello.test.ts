@@ -7,7 +7,7 @@ import {
   parseClientHello,
   type ClientHelloInfo,
   type ClientHelloParseErrorCode,
-} from '../../src/session/client-hello.js';
+} from '../../src/wire/client-hello.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import {
   alpnData,

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
-import { decodeSession } from '../session/decode.js';
-import { decodeSessionPem } from '../session/pem.js';
-import type { CachedSession } from '../cache/types.js';
+import { decodeSession } from './decode.js';
+import { decodeSessionPem } from './pem.js';
+import type { CachedSession } from './cached-session.js';
 
 /**
  * A cached session plus what the Node wiring checks before handing it to OpenSSL, decoded once

@@ -3,7 +3,7 @@
 // prefix (enough to find the session with `list`/`inspect`, and a TLS 1.3 PSK identity offered by
 // a client can be 64 KiB long), and errors reduced to their first line. No event carries secrets.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { CHANNEL_NAMES } from './events.js';
+import { CHANNEL_NAMES } from '../cache/events.js';
 
 /** Bytes of an id shown in a log line: 8 bytes, 16 hex digits, as `list` shows them. */
 export const LOGGED_ID_BYTES = 8;

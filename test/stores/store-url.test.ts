@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StoreUrlError, parseStoreUrl } from '../../src/cli/store-url.js';
+import { StoreUrlError, parseStoreUrl } from '../../src/stores/store-url.js';
 
 describe('parseStoreUrl', () => {
   it.each(['memory', 'memory:', 'MEMORY'])('%j is the memory store', (value) => {

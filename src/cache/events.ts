@@ -3,7 +3,7 @@
 // and users attach their own logger without the library choosing one. No message ever carries
 // session bytes, master secrets or keys: ids are public (they travel in clear in every ClientHello).
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { RemoveReason } from './cache/types.js';
+import type { RemoveReason } from './types.js';
 
 /** Where a resumed session was found. */
 export type ResumeSource = 'internal' | 'external';
