@@ -117,8 +117,8 @@ export {
   type TypedChannel,
 } from './cache/events.js';
 
-// Operating: Prometheus metrics (prom-client, an optional peer dependency) and events as log lines.
-export * from './metrics/index.js';
+// Operating: events as log lines. (Prometheus metrics have their own entry,
+// `tls-session-cache/metrics`, so that prom-client's types reach only the programs that use them.)
 export {
   formatEvent,
   idPrefix,
