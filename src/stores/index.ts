@@ -13,7 +13,6 @@ export {
   SqliteStore,
   DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
   DEFAULT_SQLITE_MAX_ENTRIES,
-  SQLITE_APPLICATION_ID,
   SQLITE_SCHEMA_VERSION,
   type SqliteStoreOptions,
 } from './sqlite-store.js';
@@ -50,7 +49,6 @@ export * from './encryption/index.js';
 export {
   CircuitBreaker,
   CIRCUIT_BREAKER_DEFAULTS,
-  BREAKER_REFUSED,
   type CircuitBreakerOptions,
   type CircuitState,
 } from './circuit-breaker.js';
