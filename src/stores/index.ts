@@ -46,8 +46,8 @@ export type { Revocation, RevocationListener } from './store.js';
 export type { RevocableCache } from './cache-adapter.js';
 export { DEFAULT_SQLITE_REVOCATION_POLL_MS } from './sqlite-store.js';
 export * from './encryption/index.js';
+// The breaker's settings (StoreCallbacksOptions.breaker); the breaker itself is the adapter's.
 export {
-  CircuitBreaker,
   CIRCUIT_BREAKER_DEFAULTS,
   type CircuitBreakerOptions,
   type CircuitState,
