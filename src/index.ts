@@ -93,6 +93,7 @@ export {
   type HelloClosedResult,
   type HelloPassthroughReason,
 } from './wire/hello-reader.js';
+export type { RecordRejectReason } from './wire/tls-record.js';
 
 // Stores: the external cache (memory, SQLite, Redis), the adapter that plugs one into a
 // SessionCache, and the stored-record format.

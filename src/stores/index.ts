@@ -38,6 +38,13 @@ export {
   type StoredSessionOptions,
 } from '../session/stored-record.js';
 export { createStore } from './from-url.js';
+export type {
+  StoreUrl,
+  MemoryStoreUrl,
+  SqliteStoreUrl,
+  RedisStoreUrl,
+  RedisClusterStoreUrl,
+} from './store-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from '../common/validate.js';
 export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
