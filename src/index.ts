@@ -106,6 +106,7 @@ export {
   type HelloClosedResult,
   type HelloPassthroughReason,
 } from './wire/hello-reader.js';
+export type { RecordRejectReason } from './wire/tls-record.js';
 
 // Stores: the external cache (memory, SQLite, Redis), the adapter that plugs one into a
 // SessionCache, and the stored-record format.
@@ -132,8 +133,8 @@ export {
   type TypedChannel,
 } from './cache/events.js';
 
-// Operating: Prometheus metrics (prom-client, an optional peer dependency) and events as log lines.
-export * from './metrics/index.js';
+// Operating: events as log lines. (Prometheus metrics have their own entry,
+// `tls-session-cache/metrics`, so that prom-client's types reach only the programs that use them.)
 export {
   formatEvent,
   idPrefix,

@@ -1,4 +1,4 @@
-// Progress of a bulk operation over a store (flush, a stats or list scan): a cli-progress bar on
+// Progress of a bulk operation over a store (flush, a stats or list scan): a progress bar on
 // stderr when it is a terminal and the store is large enough for the wait to be noticed; nothing
 // otherwise, so that scripts and pipes get only the command's result.
 import { createProgress } from './progress.js';

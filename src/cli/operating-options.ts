@@ -21,10 +21,7 @@ export interface RawFilterOptions {
   olderThan?: string;
 }
 
-/** Exit codes, for help texts. */
-export const EXIT_CODES_HELP = `
-Exit codes: 0 success; 1 error (a bad option or argument, a store that cannot be opened or
-read), with one line on stderr starting with "tls-session-cache:".`;
+export { EXIT_CODES_HELP } from './exit-codes.js';
 
 /** Adds `--store`, `--key-file` and `--json` to `command`; `--store` is required unless `optional`. */
 export function addStoreOptions(command: Command, { storeOptional = false } = {}): Command {

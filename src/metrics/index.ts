@@ -1,4 +1,24 @@
-// The metrics' public surface, for src/index.ts to re-export.
+/**
+ * `tls-session-cache/metrics`: the cache's statistics as Prometheus metrics, through prom-client
+ * (an optional peer dependency: `npm install prom-client`). Its own entry so that prom-client's
+ * types reach only the programs that import it; the main entry never names prom-client.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from 'prom-client';
+ * import { SessionCache, SqliteStore, attach, storeCallbacks } from 'tls-session-cache';
+ * import { createMetrics, StoreLatencyRecorder } from 'tls-session-cache/metrics';
+ *
+ * const storeLatency = new StoreLatencyRecorder(); // optional: times the store's calls
+ * const adapter = storeCallbacks(storeLatency.wrap(await SqliteStore.open({ path: 'sessions.db' })));
+ * const cache = new SessionCache({ ...adapter.callbacks });
+ * const registry = new Registry();
+ * createMetrics({ cache, attachment: attach(server, cache), adapter, storeLatency, registry });
+ * // GET /metrics: res.end(await registry.metrics())
+ * ```
+ *
+ * @packageDocumentation
+ */
 export {
   createMetrics,
   DEFAULT_METRICS_PREFIX,

@@ -46,7 +46,7 @@ export const MAX_HOST_NAME_BYTES = 255;
 export const MAX_ENVELOPE_OVERHEAD = 2 + 1 + 2 + MAX_NAMESPACE_BYTES + 1 + MAX_HOST_NAME_BYTES + 4;
 
 /**
- * The largest plain envelope: a maximal DER plus {@link MAX_ENVELOPE_OVERHEAD}. Stores default their
+ * The largest plain envelope: a maximal DER plus the envelope's own bytes (`MAX_ENVELOPE_OVERHEAD`). Stores default their
  * `maxValueBytes` to this (rounded up), so that every session the wiring can produce fits.
  */
 export const MAX_STORED_SESSION_BYTES = MAX_SESSION_DER_LENGTH + MAX_ENVELOPE_OVERHEAD;

@@ -19,7 +19,7 @@ import { checkOptions, functionOption, integerOption } from '../common/validate.
  */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-/** Options of {@link CircuitBreaker} (`storeCallbacks(store, { breaker })`). */
+/** Options of the store adapter's circuit breaker (`storeCallbacks(store, { breaker })`). */
 export interface CircuitBreakerOptions {
   /**
    * Consecutive failures (errors or timeouts, with no success in between) that open the breaker.

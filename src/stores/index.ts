@@ -13,7 +13,6 @@ export {
   SqliteStore,
   DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
   DEFAULT_SQLITE_MAX_ENTRIES,
-  SQLITE_APPLICATION_ID,
   SQLITE_SCHEMA_VERSION,
   type SqliteStoreOptions,
 } from './sqlite-store.js';
@@ -60,10 +59,9 @@ export type { Revocation, RevocationListener } from './store.js';
 export type { RevocableCache } from './cache-adapter.js';
 export { DEFAULT_SQLITE_REVOCATION_POLL_MS } from './sqlite-store.js';
 export * from './encryption/index.js';
+// The breaker's settings (StoreCallbacksOptions.breaker); the breaker itself is the adapter's.
 export {
-  CircuitBreaker,
   CIRCUIT_BREAKER_DEFAULTS,
-  BREAKER_REFUSED,
   type CircuitBreakerOptions,
   type CircuitState,
 } from './circuit-breaker.js';

@@ -128,13 +128,30 @@ interface IoredisModule {
 }
 type Client = Redis | Cluster;
 
+/** How ioredis is imported; {@link useIoredisModule} changes it for tests. */
+let importIoredis: () => Promise<IoredisModule> = () => import('ioredis');
+
+/**
+ * Makes {@link RedisStore.create} import ioredis with `load` until the returned function is called.
+ * For tests: every supported ioredis major (peer `^5 || ^6`) runs the same store code, so the tests
+ * load the other major, installed under an npm alias (`() => import('ioredis5')`), through here.
+ * @internal
+ */
+export function useIoredisModule(load: () => Promise<unknown>): () => void {
+  const previous = importIoredis;
+  importIoredis = load as () => Promise<IoredisModule>;
+  return () => {
+    importIoredis = previous;
+  };
+}
+
 /**
  * Loads the optional ioredis dependency on first use, so that users of the other stores never
  * need it installed.
  */
 async function loadIoredis(): Promise<IoredisModule> {
   try {
-    const ioredis = await import('ioredis');
+    const ioredis = await importIoredis();
     return { Redis: ioredis.Redis, Cluster: ioredis.Cluster };
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;

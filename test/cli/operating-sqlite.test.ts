@@ -536,7 +536,6 @@ describe('an encrypted SQLite store (serve --key-file)', () => {
 
 describe('operating commands: usage', () => {
   it.each([
-    [['list'], /^error: required option '--store <url>' not specified\n$/],
     [
       ['list', '--store', 'memory'],
       /^tls-session-cache: --store: a memory store lives inside one server process/,
@@ -556,7 +555,6 @@ describe('operating commands: usage', () => {
       ['flush', '--store', 'sqlite:x.db', '--expired', '--all'],
       /^tls-session-cache: --all: stands alone/,
     ],
-    [['remove', '--store', 'sqlite:x.db'], /^error: missing required argument 'ids'\n$/],
     [['inspect', '--store', 'sqlite:x.db', 'g0'], /^tls-session-cache: ID: /],
   ])('%j exits 1 with one line on stderr', async (args, message) => {
     const result = await run(args);
@@ -564,6 +562,24 @@ describe('operating commands: usage', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    [['list'], 'list', '--store: required (or set TLS_SESSION_CACHE_STORE)'],
+    [['remove', '--store', 'sqlite:x.db'], 'remove', "missing required argument 'ids'"],
+    [['list', '--store', 'sqlite:x.db', '--bogus'], 'list', "unknown option '--bogus'"],
+    [['inspect', '--store', 'sqlite:x.db', 'a', 'b'], 'inspect', 'too many arguments'],
+  ])('%j is a usage error: exit 2, one line and a hint', async (args, command, message) => {
+    const env = { ...process.env };
+    delete env.TLS_SESSION_CACHE_STORE;
+    const result = await cli.runCli(args, env);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^tls-session-cache: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\n]*\nrun 'tls-session-cache ${command} --help' for usage\n$`,
+      ),
+    );
   });
 
   it('a --key-file that cannot be used is one line naming the option', async () => {
@@ -611,7 +627,7 @@ describe('operating commands: usage', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('Examples:');
       expect(result.stdout).toContain(`$ tls-session-cache ${command} --store`);
-      expect(result.stdout).toContain('Exit codes: 0 success; 1 error');
+      expect(result.stdout).toContain('Exit codes: 0 success; 1 failure');
       expect(result.stdout).toContain('--store <url>');
       expect(result.stdout).toContain('--key-file <path>');
       expect(result.stdout).toContain('--json');

@@ -1,12 +1,14 @@
 // `serve` as users run it: the built CLI (`npm test` builds first) in a subprocess, resumed by the
 // real openssl s_client and by Node's https client, stopped by signals.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateSelfSigned } from '../../src/cli/self-signed.js';
 import { cliProcesses } from '../helpers/cli-processes.js';
 
 const cli = cliProcesses();
@@ -204,6 +206,41 @@ describe('serve: invalid options', () => {
     expect(result.stdout).toBe('');
     expectOneLineError(result.stderr, prefix);
     expect(result.stderr).not.toContain('secret');
+  });
+
+  it('a bad --cert or --key is one line naming the option, never the file contents', async () => {
+    const a = await generateSelfSigned();
+    const b = await generateSelfSigned();
+    const file = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const certA = file('a-cert.pem', a.cert);
+    const keyA = file('a-key.pem', a.key);
+    const keyB = file('b-key.pem', b.key);
+    const garbage = file('garbage.pem', 'not PEM at all\n');
+    const encrypted = file(
+      'encrypted-key.pem',
+      createPrivateKey(a.key)
+        .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' })
+        .toString(),
+    );
+    const cases: [string[], string][] = [
+      [['--cert', garbage, '--key', keyA], '--cert: not a certificate'],
+      [['--cert', keyA, '--key', certA], '--cert: not a certificate'],
+      [['--cert', certA, '--key', garbage], '--key: not a private key'],
+      [['--cert', certA, '--key', keyB], "--key: not the private key of --cert's certificate"],
+      [['--cert', certA, '--key', encrypted], '--key: the private key is encrypted'],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(['serve', '--port', '0', ...args]);
+      expect(result.code, message).toBe(1);
+      expect(result.stdout).toBe('');
+      expectOneLineError(result.stderr, `tls-session-cache: ${message}`);
+      for (const pem of [a.key, b.key, a.cert]) {
+        expect(result.stderr).not.toContain(pem.split('\n')[1]);
+      }
+    }
   });
 
   it('a port in use exits 1 with one line', async () => {

@@ -1,3 +1,4 @@
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_SESSION_TIMEOUT } from '../../cache/index.js';
@@ -120,6 +121,7 @@ export function parseServeOptions(
     if (raw.key === undefined) throw new Error('--cert: needs --key too');
     options.cert = readPem('--cert', raw.cert);
     options.key = readPem('--key', raw.key);
+    checkPemPair(options.cert, options.key);
   }
   const encryption = keyringOption(raw.keyFile, env);
   if (encryption !== undefined) options.encryption = encryption;
@@ -350,6 +352,39 @@ function tlsChoice(value: string): TlsChoice {
     throw new Error(`--tls: must be one of ${TLS_CHOICES.join(', ')}, got ${show(value)}`);
   }
   return found;
+}
+
+/**
+ * Checks that `cert` is a PEM certificate and `key` an unencrypted PEM private key of it, so that a
+ * wrong file is named by its option rather than reported in OpenSSL's words when the server
+ * starts. Messages never show the files' contents.
+ */
+export function checkPemPair(cert: Buffer, key: Buffer): void {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw new Error('--cert: not a certificate (expected PEM, -----BEGIN CERTIFICATE-----)');
+  }
+  // OpenSSL's error for an encrypted key without a passphrase says "interrupted or cancelled".
+  const text = key.toString('latin1');
+  if (
+    text.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') ||
+    text.includes('Proc-Type: 4,ENCRYPTED')
+  ) {
+    throw new Error(
+      '--key: the private key is encrypted; give it unencrypted (openssl pkey -in KEY -out PLAIN)',
+    );
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new Error('--key: not a private key (expected PEM, -----BEGIN PRIVATE KEY-----)');
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new Error("--key: not the private key of --cert's certificate");
+  }
 }
 
 function readPem(name: string, file: string): Buffer {

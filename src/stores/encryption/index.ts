@@ -3,8 +3,6 @@ export {
   AesGcmCodec,
   AES_256_GCM_CODEC_ID,
   AES_GCM_MAX_OVERHEAD,
-  AES_GCM_NONCE_BYTES,
-  AES_GCM_TAG_BYTES,
   MAX_SEALED_SESSION_BYTES,
 } from './aes-gcm-codec.js';
 export { Keyring, KEY_BYTES, MAX_KEY_ID_LENGTH, type KeyringEntryLike } from './keyring.js';

@@ -9,9 +9,11 @@ import { sessionRecordFromDer, type SessionRecord } from '../../../src/session/s
 import { decodeSession } from '../../../src/session/decode.js';
 import { storeCallbacks } from '../../../src/stores/cache-adapter.js';
 import {
-  AES_256_GCM_CODEC_ID,
   AES_GCM_NONCE_BYTES,
   AES_GCM_TAG_BYTES,
+} from '../../../src/stores/encryption/aes-gcm-codec.js';
+import {
+  AES_256_GCM_CODEC_ID,
   AesGcmCodec,
   Keyring,
   MAX_SEALED_SESSION_BYTES,
