@@ -39,7 +39,7 @@ import tls from 'node:tls';
 import { MemoryStore } from '../stores/memory-store.js';
 import type { StoredSessionCodec } from '../session/stored-record.js';
 import type { MaybePromise, SessionStore } from '../stores/store.js';
-import { functionOption, integerOption, isPromiseLike } from '../common/validate.js';
+import { checkOptions, functionOption, integerOption, isPromiseLike } from '../common/validate.js';
 import { clientSessionOf, type ClientSession } from './client-session.js';
 import { originKeyOf, type OriginKey, type OriginOptions } from './origin-key.js';
 import { decodeClientSession, encodeClientSession } from './stored-client-session.js';
@@ -181,9 +181,7 @@ export class ClientSessionCache {
    * `RangeError` naming the option
    */
   constructor(options: ClientSessionCacheOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError('options must be an object');
-    }
+    checkOptions(options);
     this.ticketsPerOrigin = integerOption(
       'ticketsPerOrigin',
       options.ticketsPerOrigin,

@@ -22,6 +22,7 @@
 // per session, and the DER is then checked exactly as one fresh from Node is.
 import { Buffer } from 'node:buffer';
 import { sameBytes } from '../common/id-key.js';
+import { checkInteger } from '../common/validate.js';
 import { sessionRecordFromDer, type SessionRecord } from './session-record.js';
 import { MAX_SESSION_DER_LENGTH } from './errors.js';
 import {
@@ -390,8 +391,6 @@ function checkCodec(codec: StoredSessionCodec | undefined): StoredSessionCodec |
   ) {
     throw new TypeError('codec must be an object with encode and decode functions');
   }
-  if (!Number.isInteger(codec.id) || codec.id < 1 || codec.id > 255) {
-    throw new RangeError(`codec.id must be a whole number from 1 to 255, got ${String(codec.id)}`);
-  }
+  checkInteger('codec.id', codec.id, 1, 255);
   return codec;
 }

@@ -4,6 +4,14 @@
 // reaches an error message (only host names and option names do).
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { DEFAULT_MAX_VALUE_BYTES } from './memory-store.js';
+import {
+  booleanOption,
+  checkInteger,
+  checkOptions,
+  describe,
+  functionOption,
+  stringOption,
+} from '../common/validate.js';
 
 /** Where a Redis Cluster node listens: `{ host, port }` or `"host:port"` (`"[v6]:port"`). */
 export type RedisNodeAddress = { readonly host: string; readonly port: number } | string;
@@ -305,7 +313,9 @@ function parseAddress(text: string, option: string): { host: string; port: numbe
   if (match === null) throw new TypeError(`${option}: ${quoteHost(text)} is not host:port`);
   const host = match[1] ?? match[2] ?? '';
   const port = match[3] === undefined ? REDIS_STORE_DEFAULTS.port : Number(match[3]);
-  if (port < 1 || port > 65535) throw new RangeError(`${option}: port ${port} is out of range`);
+  if (port < 1 || port > 65535) {
+    throw new RangeError(`${option}: port must be an integer from 1 to 65535, got ${port}`);
+  }
   return { host, port };
 }
 
@@ -316,9 +326,7 @@ function quoteHost(text: string): string {
 
 /** Checks and defaults {@link RedisStoreOptions}; throws TypeError/RangeError naming the option. */
 export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError('RedisStore options must be an object');
-  }
+  checkOptions(options);
   let host: string = REDIS_STORE_DEFAULTS.host;
   let port: number = REDIS_STORE_DEFAULTS.port;
   let db = 0;
@@ -328,7 +336,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   let tls: TlsConnectionOptions | undefined;
 
   if (options.url !== undefined) {
-    if (typeof options.url !== 'string') throw new TypeError('url must be a string');
+    stringOption('url', options.url);
     for (const name of ['host', 'port', 'db', 'nodes'] as const) {
       if (options[name] !== undefined) throw new TypeError(`give url or ${name}, not both`);
     }
@@ -348,7 +356,9 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
       throw new TypeError('give nodes (a cluster) or host/port (one server), not both');
     }
     if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
-      throw new TypeError('nodes must be a non-empty array of "host:port" or { host, port }');
+      throw new TypeError(
+        `nodes must be a non-empty array of "host:port" or { host, port }, got ${describe(options.nodes)}`,
+      );
     }
     nodes = options.nodes.map((node: unknown, i) => {
       if (typeof node === 'string') return parseAddress(node, `nodes[${i}]`);
@@ -361,9 +371,9 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   }
   if (options.host !== undefined) host = checkHost('host', options.host);
   if (options.port !== undefined) port = checkPort('port', options.port);
-  if (options.db !== undefined) db = checkInt('db', options.db, 0, 65_535);
+  if (options.db !== undefined) db = checkInteger('db', options.db, 0, 65_535);
   if (nodes !== undefined && db !== 0) throw new RangeError('db must be 0 with a Redis Cluster');
-  if (options.username !== undefined) username = checkString('username', options.username);
+  if (options.username !== undefined) username = stringOption('username', options.username);
   if (options.password !== undefined) {
     // Never describe the value: it is a secret.
     if (typeof options.password !== 'string') throw new TypeError('password must be a string');
@@ -373,27 +383,22 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     if (options.tls === false) tls = undefined;
     else if (options.tls === true) tls = {};
     else if (options.tls !== null && typeof options.tls === 'object') tls = { ...options.tls };
-    else throw new TypeError('tls must be a boolean or tls.connect options');
+    else
+      throw new TypeError(
+        `tls must be a boolean or tls.connect options, got ${describe(options.tls)}`,
+      );
   }
-  const keyPrefix = options.keyPrefix ?? REDIS_STORE_DEFAULTS.keyPrefix;
-  if (typeof keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
+  const keyPrefix = stringOption('keyPrefix', options.keyPrefix ?? REDIS_STORE_DEFAULTS.keyPrefix);
   const prefixBytes = Buffer.from(keyPrefix, 'utf8');
   if (prefixBytes.length > 1024) throw new RangeError('keyPrefix must be at most 1024 bytes');
   if (prefixBytes.includes(0)) throw new RangeError('keyPrefix must not contain NUL');
 
-  const clock = options.clock ?? Date.now;
-  if (typeof clock !== 'function') throw new TypeError('clock must be a function');
-  const onError = options.onError;
-  if (onError !== undefined && typeof onError !== 'function') {
-    throw new TypeError('onError must be a function');
-  }
-  const waitForConnection = options.waitForConnection ?? true;
-  if (typeof waitForConnection !== 'boolean') {
-    throw new TypeError('waitForConnection must be a boolean');
-  }
+  const clock = functionOption('clock', options.clock) ?? Date.now;
+  const onError = functionOption('onError', options.onError);
+  const waitForConnection = booleanOption('waitForConnection', options.waitForConnection, true);
   const clientOptions = options.clientOptions ?? {};
   if (clientOptions === null || typeof clientOptions !== 'object' || Array.isArray(clientOptions)) {
-    throw new TypeError('clientOptions must be an object');
+    throw new TypeError(`clientOptions must be an object, got ${describe(clientOptions)}`);
   }
   // ioredis's own key prefix would apply to commands but not to SCAN patterns: `list`, `clear` and
   // `stats` would then see nothing. The store has its own.
@@ -410,31 +415,31 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     password,
     tls,
     keyPrefix: prefixBytes,
-    commandTimeoutMs: checkInt(
+    commandTimeoutMs: checkInteger(
       'commandTimeoutMs',
       options.commandTimeoutMs ?? REDIS_STORE_DEFAULTS.commandTimeoutMs,
       1,
       600_000,
     ),
-    connectTimeoutMs: checkInt(
+    connectTimeoutMs: checkInteger(
       'connectTimeoutMs',
       options.connectTimeoutMs ?? REDIS_STORE_DEFAULTS.connectTimeoutMs,
       1,
       600_000,
     ),
-    maxReconnectDelayMs: checkInt(
+    maxReconnectDelayMs: checkInteger(
       'maxReconnectDelayMs',
       options.maxReconnectDelayMs ?? REDIS_STORE_DEFAULTS.maxReconnectDelayMs,
       1,
       600_000,
     ),
-    maxPendingCommands: checkInt(
+    maxPendingCommands: checkInteger(
       'maxPendingCommands',
       options.maxPendingCommands ?? REDIS_STORE_DEFAULTS.maxPendingCommands,
       1,
       10_000_000,
     ),
-    maxValueBytes: checkInt(
+    maxValueBytes: checkInteger(
       'maxValueBytes',
       options.maxValueBytes ?? REDIS_STORE_DEFAULTS.maxValueBytes,
       1,
@@ -448,27 +453,12 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   };
 }
 
-function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  }
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
 function checkPort(name: string, value: unknown): number {
-  return checkInt(name, value, 1, 65_535);
-}
-
-function checkString(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
-  return value;
+  return checkInteger(name, value, 1, 65_535);
 }
 
 function checkHost(name: string, value: unknown): string {
-  const host = checkString(name, value);
+  const host = stringOption(name, value);
   if (host === '' || /[\s/@,]/.test(host)) {
     throw new RangeError(`${name} must be a host name or address, got ${quoteHost(host)}`);
   }
