@@ -26,6 +26,7 @@ import {
   type StoredSessionCodec,
 } from '../session/stored-record.js';
 import { covers } from './revocations.js';
+import { SessionCacheError } from '../common/errors.js';
 import type { Revocation, SessionStore } from './store.js';
 import { codecFromOptions, type EncryptionOption } from './encryption/options.js';
 import {
@@ -705,8 +706,9 @@ function startTimeout(ms: number, onTimeout: () => void): NodeJS.Timeout {
 }
 
 /** The error reported for a store call that did not settle in time; names no key or value. */
-function timeoutError(operation: StoreOperation, ms: number): Error {
-  return Object.assign(new Error(`session store ${operation} did not settle within ${ms} ms`), {
-    code: 'ETIMEDOUT',
-  });
+function timeoutError(operation: StoreOperation, ms: number): SessionCacheError {
+  return new SessionCacheError(
+    'ERR_STORE_TIMEOUT',
+    `session store ${operation} did not settle within ${ms} ms`,
+  );
 }

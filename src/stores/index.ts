@@ -40,7 +40,19 @@ export {
 } from '../session/stored-record.js';
 export { createStore } from './from-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from '../common/validate.js';
-export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
+export {
+  RedisStore,
+  RedisStoreError,
+  type RedisStoreErrorCode,
+  type RedisStoreErrorReason,
+} from './redis-store.js';
+// The one error base class and its documented codes (docs/errors.md).
+export {
+  SessionCacheError,
+  hasErrorCode,
+  type SessionCacheErrorCode,
+  type StoreErrorCode,
+} from '../common/errors.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
 // Revocation across processes (watchRevocations, adapter.bind).
 export type { Revocation, RevocationListener } from './store.js';

@@ -13,6 +13,7 @@
 // most `maxReconnectDelayMs` apart so that the store is back soon after Redis is.
 import type { Cluster, Redis } from 'ioredis';
 import { checkListOptions, matchesList } from './list-options.js';
+import { SessionCacheError } from '../common/errors.js';
 import type {
   ListOptions,
   Revocation,
@@ -58,26 +59,55 @@ export {
 } from './redis-options.js';
 
 /**
- * Why a {@link RedisStore} operation failed:
- * - `closed`: the store was closed;
- * - `unavailable`: not connected to Redis right now (refused, down, reconnecting);
- * - `timeout`: no answer within `commandTimeoutMs`;
- * - `overloaded`: `maxPendingCommands` commands were already in flight;
- * - `unsupported`: the server lacks a command the store needs (Redis < 6.2);
- * - `command`: Redis answered with an error (e.g. `NOAUTH`, `OOM`, `MOVED` storms).
+ * Why a {@link RedisStore} operation failed, in the lower-case words of earlier releases (kept as
+ * {@link RedisStoreError.reason}); {@link RedisStoreError.code} is the stable code shared by every
+ * store:
+ * - `closed` (`ERR_STORE_CLOSED`): the store was closed;
+ * - `unavailable` (`ERR_STORE_UNAVAILABLE`): not connected to Redis right now (refused, down,
+ *   reconnecting);
+ * - `timeout` (`ERR_STORE_TIMEOUT`): no answer within `commandTimeoutMs`;
+ * - `overloaded` (`ERR_STORE_OVERLOADED`): `maxPendingCommands` commands were already in flight;
+ * - `unsupported` (`ERR_STORE_UNSUPPORTED`): the server lacks a command the store needs (Redis < 6.2);
+ * - `command` (`ERR_STORE_COMMAND`): Redis answered with an error (e.g. `NOAUTH`, `OOM`, `MOVED`
+ *   storms).
  */
 export type RedisStoreErrorReason =
   'closed' | 'unavailable' | 'timeout' | 'overloaded' | 'unsupported' | 'command';
 
-/** The error of a failed {@link RedisStore} operation. Its message never holds the password. */
-export class RedisStoreError extends Error {
+/** The codes a {@link RedisStoreError} carries (a subset of {@link StoreErrorCode}). */
+export type RedisStoreErrorCode =
+  | 'ERR_STORE_CLOSED'
+  | 'ERR_STORE_UNAVAILABLE'
+  | 'ERR_STORE_TIMEOUT'
+  | 'ERR_STORE_OVERLOADED'
+  | 'ERR_STORE_UNSUPPORTED'
+  | 'ERR_STORE_COMMAND';
+
+const REDIS_ERROR_CODES: Readonly<Record<RedisStoreErrorReason, RedisStoreErrorCode>> = {
+  closed: 'ERR_STORE_CLOSED',
+  unavailable: 'ERR_STORE_UNAVAILABLE',
+  timeout: 'ERR_STORE_TIMEOUT',
+  overloaded: 'ERR_STORE_OVERLOADED',
+  unsupported: 'ERR_STORE_UNSUPPORTED',
+  command: 'ERR_STORE_COMMAND',
+};
+
+/**
+ * The error of a failed {@link RedisStore} operation: a {@link SessionCacheError} whose `code` is
+ * one of {@link RedisStoreErrorCode}. Its message never holds the password.
+ */
+export class RedisStoreError extends SessionCacheError<RedisStoreErrorCode> {
   override readonly name = 'RedisStoreError';
-  /** What went wrong; see {@link RedisStoreErrorReason}. */
+  /**
+   * The same as {@link code} in the lower-case words of earlier releases; see
+   * {@link RedisStoreErrorReason}.
+   * @deprecated switch on `code`, as for every other store
+   */
   readonly reason: RedisStoreErrorReason;
 
   /** @internal */
   constructor(reason: RedisStoreErrorReason, message: string) {
-    super(message);
+    super(REDIS_ERROR_CODES[reason], message);
     this.reason = reason;
   }
 }
@@ -103,7 +133,11 @@ async function loadIoredis(): Promise<IoredisModule> {
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new Error('RedisStore needs the optional dependency ioredis: npm install ioredis');
+      throw new SessionCacheError(
+        'ERR_DEPENDENCY_MISSING',
+        'RedisStore needs the optional dependency ioredis: npm install ioredis',
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -188,8 +222,9 @@ export class RedisStore implements SessionStore {
   /**
    * Creates a store and (with `waitForConnection`, the default) waits until Redis answers.
    * @throws TypeError/RangeError naming a bad option (before any connection is tried)
-   * @throws Error naming the fix when the optional dependency ioredis is not installed
-   * @throws {@link RedisStoreError} (`unavailable`) when Redis does not answer within
+   * @throws {@link SessionCacheError} `ERR_DEPENDENCY_MISSING`, naming the fix, when the optional
+   * dependency ioredis is not installed
+   * @throws {@link RedisStoreError} `ERR_STORE_UNAVAILABLE` when Redis does not answer within
    * `connectTimeoutMs` (3 × for a cluster), refuses the connection or rejects the credentials
    */
   static async create(options: RedisStoreOptions = {}): Promise<RedisStore> {

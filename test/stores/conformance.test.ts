@@ -45,7 +45,9 @@ type Breakage =
   | 'leaks-timer'
   | 'leaks-file'
   | 'unreported-clear'
-  | 'sticky-watch';
+  | 'sticky-watch'
+  | 'plain-closed-error'
+  | 'usable-after-close';
 
 /** A store that is a MemoryStore except for one broken rule. */
 function broken(breakage: Breakage): StoreFactory {
@@ -59,14 +61,21 @@ function broken(breakage: Breakage): StoreFactory {
     const shared = new Map<string, Uint8Array>();
     if (breakage === 'leaks-timer') leakedTimers.push(setInterval(() => undefined, 60_000).unref());
     if (breakage === 'leaks-file') leakedFds.push(openSync(fileURLToPath(import.meta.url), 'r'));
+    let closed = false;
+    // A closed store that refuses with a plain Error (no stable code).
+    const refuse = (): void => {
+      if (closed && breakage === 'plain-closed-error') throw new Error('store is closed');
+    };
     const store: SessionStore = {
       kind: `broken-${breakage}`,
       maxValueBytes: breakage === 'oversize' ? 100 : inner.maxValueBytes,
       set: (ns, id, value, exp) => {
+        refuse();
         if (breakage === 'no-copy') shared.set(`${ns}|${Buffer.from(id).toString('hex')}`, value);
         return inner.set(ns, key(id), value, exp);
       },
       get: (ns, id) => {
+        refuse();
         const value = inner.get(ns, key(id));
         if (breakage === 'no-copy' && value !== undefined) {
           return shared.get(`${ns}|${Buffer.from(id).toString('hex')}`);
@@ -74,6 +83,7 @@ function broken(breakage: Breakage): StoreFactory {
         return value;
       },
       take: async (ns, id) => {
+        refuse();
         if (breakage === 'take-keeps') return inner.get(ns, key(id));
         if (breakage !== 'racy-take') return inner.take(ns, key(id));
         // Get, then delete a moment later: two callers can both get it.
@@ -82,11 +92,19 @@ function broken(breakage: Breakage): StoreFactory {
         inner.delete(ns, key(id));
         return value;
       },
-      delete: (ns, id) => inner.delete(ns, key(id)),
+      delete: (ns, id) => {
+        refuse();
+        return inner.delete(ns, key(id));
+      },
       list: (options) => inner.list(options),
       clear: (ns) => inner.clear(ns),
       stats: () => inner.stats(),
-      close: () => inner.close(),
+      close: () => {
+        closed = true;
+        // A "closed" store that keeps answering.
+        if (breakage === 'usable-after-close') return;
+        return inner.close();
+      },
       watchRevocations: (listener) => {
         const stop = inner.watchRevocations((revocation) => {
           // Only single ids are reported: a whole namespace (or everything) is not.
@@ -116,6 +134,8 @@ describe('the conformance suite', () => {
     ['leaks-file', /close releases everything/],
     ['unreported-clear', /every delete and clear is reported/],
     ['sticky-watch', /unwatching stops reports/],
+    ['plain-closed-error', /ERR_STORE_CLOSED/],
+    ['usable-after-close', /ERR_STORE_CLOSED/],
   ] as const)(
     'catches a store that breaks a rule: %s',
     async (breakage, where) => {
