@@ -4,9 +4,11 @@
 // SQLite file that cannot be opened or belongs to someone else, a real redis-server closed,
 // unreachable and paused (the adapter's write timeout), a tampered stored value, a key file that is
 // a directory. (The conformance suite checks ERR_STORE_CLOSED for every store as well.)
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SessionCacheError, hasErrorCode } from '../../src/common/errors.js';
@@ -177,6 +179,14 @@ describe.skipIf(NO_REDIS)('RedisStore (a real redis-server)', () => {
       await adapter.close();
       await redis.stop();
     }
+  });
+});
+
+describe('docs/errors.md', () => {
+  it('its example (examples/store-errors.mjs) runs as written and prints the code', () => {
+    const example = fileURLToPath(new URL('../../examples/store-errors.mjs', import.meta.url));
+    const out = execFileSync(process.execPath, [example], { encoding: 'utf8' });
+    expect(out).toBe('SessionCacheError ERR_STORE_CLOSED: MemoryStore is closed\n');
   });
 });
 
