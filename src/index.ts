@@ -47,17 +47,21 @@
  * @example
  * ```ts
  * import https from 'node:https';
- * import { SessionCache, attach, statefulServerOptions } from 'tls-session-cache';
+ * import { openSessionCache } from 'tls-session-cache';
  *
- * const server = https.createServer({ key, cert, ...statefulServerOptions({ sessionIdContext: 'api' }) }, app);
- * attach(server, new SessionCache());
+ * const sessions = await openSessionCache({ store: 'sqlite:/var/lib/api/sessions.db', sessionIdContext: 'api' });
+ * const server = https.createServer({ key, cert, ...sessions.serverOptions() }, app);
+ * sessions.attach(server);
  * server.listen(443);
  * ```
  *
  * @packageDocumentation
  */
 
-// The cache engine (OpenSSL's internal cache and its callbacks).
+// The front door: store, cache and servers assembled in one call.
+export * from './front-door/index.js';
+
+// The low-level pieces it assembles. The cache engine (OpenSSL's internal cache and its callbacks).
 export {
   SessionCache,
   AUTO_CLEAR_INTERVAL,

@@ -86,6 +86,23 @@ export interface SessionCacheOptions {
 /** The four cache modes, in the order OpenSSL's flags combine. */
 export const SESSION_CACHE_MODES: readonly SessionCacheMode[] = ['off', 'server', 'client', 'both'];
 
+/** Every key of {@link SessionCacheOptions}, for the unknown-key check. */
+export const SESSION_CACHE_OPTION_KEYS: Readonly<Record<keyof SessionCacheOptions, true>> = {
+  cacheSize: true,
+  timeout: true,
+  mode: true,
+  noInternalLookup: true,
+  noInternalStore: true,
+  noAutoClear: true,
+  updateTime: true,
+  lookupDeadlineMs: true,
+  onNew: true,
+  onRemove: true,
+  onGet: true,
+  onCallbackError: true,
+  clock: true,
+};
+
 /**
  * Largest {@link SessionCacheOptions.cacheSize}: OpenSSL's `long` on every 32-bit platform, and far
  * beyond what memory holds.

@@ -7,11 +7,13 @@ import {
   DEFAULT_SESSION_TIMEOUT,
   MAX_CACHE_SIZE,
   SESSION_CACHE_MODES,
+  SESSION_CACHE_OPTION_KEYS,
   type SessionCacheOptions,
 } from './options.js';
 import {
   booleanOption,
   checkInteger,
+  checkKnownKeys,
   checkOptions,
   functionOption,
   oneOfOption,
@@ -107,6 +109,7 @@ export class SessionCache {
    */
   constructor(options: SessionCacheOptions = {}) {
     checkOptions(options);
+    checkKnownKeys('SessionCache', options, SESSION_CACHE_OPTION_KEYS);
     this.#cacheSize = checkInteger(
       'cacheSize',
       options.cacheSize ?? DEFAULT_CACHE_SIZE,

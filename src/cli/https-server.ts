@@ -1,14 +1,15 @@
 // The HTTPS server behind `serve` and `demo`, in its own module so that both commands and the tests
-// build exactly the same thing: a node:https server made with statefulServerOptions(), a
-// SessionCache whose external cache is the store chosen by --store, the two joined with attach().
+// build exactly the same thing: a node:https server made with the session cache's serverOptions()
+// and attached to it, the cache opened by openSessionCache() on the store chosen by --store.
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type tls from 'node:tls';
-import { DEFAULT_SESSION_TIMEOUT, SessionCache } from '../cache/index.js';
-import { attach, statefulServerOptions, type Attachment } from '../node/index.js';
+import type { SessionCache } from '../cache/index.js';
+import type { Attachment } from '../node/index.js';
+import { openSessionCache } from '../front-door/open-session-cache.js';
+import type { SessionService } from '../front-door/session-service.js';
 import type { StoreLatencyRecorder } from '../metrics/store-latency.js';
-import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
-import { createStore } from '../stores/from-url.js';
+import type { StoreAdapter } from '../stores/cache-adapter.js';
 import type { Keyring } from '../stores/encryption/keyring.js';
 import type { SessionStore } from '../stores/store.js';
 import type { StoreUrl } from '../stores/store-url.js';
@@ -47,23 +48,17 @@ export interface HttpsServerOptions {
    * @default { kind: 'memory' }
    */
   store?: StoreUrl | SessionStore;
-  /** Tenant of the attachment; see `AttachOptions.tenant`. */
+  /** See `OpenSessionCacheOptions.tenant`. */
   tenant?: string;
-  /** Session id context; see `StatefulServerOptionsInput.sessionIdContext`. */
+  /** See `OpenSessionCacheOptions.sessionIdContext`. */
   sessionIdContext?: string;
-  /**
-   * Session lifetime in seconds, for both Node (`sessionTimeout`) and the cache.
-   * @default 300
-   */
+  /** See `OpenSessionCacheOptions.timeout`. */
   timeout?: number;
-  /**
-   * Keys to encrypt stored sessions with (AES-256-GCM); see `StoreCallbacksOptions.encryption`.
-   * @default undefined (stored in plain text)
-   */
+  /** A keyring (`--key-file`); see `OpenSessionCacheOptions.encryption`. */
   encryption?: Keyring | undefined;
   /**
    * Times the store's calls (for `serve --metrics-port`): the cache then uses the store through
-   * `storeLatency.wrap(store)`.
+   * `storeLatency.wrap(store)` (`OpenSessionCacheOptions.wrapStore`).
    * @default undefined (not timed)
    */
   storeLatency?: StoreLatencyRecorder | undefined;
@@ -83,18 +78,20 @@ export interface RunningHttpsServer {
   readonly selfSigned: boolean;
   /** The node:https server. */
   readonly server: https.Server;
-  /** The session cache it resumes from. */
+  /** The session cache, store and attachments, as openSessionCache() assembled them. */
+  readonly sessions: SessionService;
+  /** The session cache it resumes from (`sessions.cache`). */
   readonly cache: SessionCache;
-  /** The store behind the cache (its external cache). */
+  /** The store behind the cache (its external cache; `sessions.store`). */
   readonly store: SessionStore;
-  /** The callbacks joining the store to the cache, with their counters. */
+  /** The callbacks joining the store to the cache, with their counters (`sessions.adapter`). */
   readonly storeAdapter: StoreAdapter;
   /** The wiring between the two. */
   readonly attachment: Attachment;
   /**
    * Stops listening, closes idle connections at once, gives requests in flight `graceMs` to
-   * finish, destroys what is left, then closes the cache, waits for pending store writes and
-   * closes the store. Idempotent: later calls return the same promise.
+   * finish, destroys what is left, then closes the session cache (`sessions.close()`: cache,
+   * pending store writes, store). Idempotent: later calls return the same promise.
    */
   close(graceMs?: number): Promise<void>;
 }
@@ -125,29 +122,33 @@ export async function startHttpsServer(
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new TypeError('cert and key must be given together');
   }
-  const store = await openStore(options.store ?? { kind: 'memory' });
+  const { storeLatency } = options;
+  // Owns the store from here on: closes it in close(), or below when starting fails.
+  const sessions = await openSessionCache({
+    store: options.store ?? 'memory',
+    ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+    ...(options.sessionIdContext === undefined
+      ? {}
+      : { sessionIdContext: options.sessionIdContext }),
+    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+    ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
+    ...(storeLatency === undefined ? {} : { wrapStore: (store) => storeLatency.wrap(store) }),
+  });
   try {
-    return await listenWith(options, store);
+    return await listenWith(options, sessions);
   } catch (error) {
-    await store.close();
+    await sessions.close().catch(() => undefined);
     throw error;
   }
 }
 
 async function listenWith(
   options: HttpsServerOptions,
-  opened: SessionStore,
+  sessions: SessionService,
 ): Promise<RunningHttpsServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
   const choice = options.tls ?? 'both';
-  const timeout = options.timeout ?? DEFAULT_SESSION_TIMEOUT;
-  const stateful = statefulServerOptions({
-    ...(options.sessionIdContext === undefined
-      ? {}
-      : { sessionIdContext: options.sessionIdContext }),
-    sessionTimeout: timeout,
-  });
   const pair =
     options.cert !== undefined && options.key !== undefined
       ? { cert: options.cert.toString(), key: options.key }
@@ -156,7 +157,7 @@ async function listenWith(
         await (await import('./self-signed.js')).generateSelfSigned();
 
   const server = https.createServer(
-    { cert: pair.cert, key: pair.key, ...versionsOf(choice), ...stateful },
+    { cert: pair.cert, key: pair.key, ...versionsOf(choice), ...sessions.serverOptions() },
     (req, res) => {
       const socket = req.socket as tls.TLSSocket;
       const body = [
@@ -174,21 +175,7 @@ async function listenWith(
   );
   // A client that gives up mid-handshake is routine for a test server, not worth a crash or a log.
   server.on('tlsClientError', () => undefined);
-
-  const { cache, adapter } = cacheFor(
-    options.storeLatency?.wrap(opened) ?? opened,
-    timeout,
-    options.encryption,
-  );
-  let attachment: Attachment;
-  try {
-    attachment = attach(server, cache, {
-      ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
-    });
-  } catch (error) {
-    cache.close();
-    throw error;
-  }
+  const attachment = sessions.attach(server);
 
   // Raw TCP sockets, tracked from accept: http only learns of a connection once its handshake is
   // done, so close() could otherwise wait on one still reading its ClientHello. Added after attach()
@@ -199,18 +186,13 @@ async function listenWith(
     socket.once('close', () => sockets.delete(socket));
   });
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
     });
-  } catch (error) {
-    cache.close();
-    throw error;
-  }
+  });
 
   const actualPort = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
@@ -224,10 +206,9 @@ async function listenWith(
       timer.unref();
       server.close(() => {
         clearTimeout(timer);
-        cache.close();
-        // Pending writes finish before the store closes; a store that fails to close has nothing
-        // left to lose, so close() still resolves.
-        adapter.close().then(resolve, () => resolve());
+        // Detach, close the cache, let pending writes land, close the store. A store that fails to
+        // close has nothing left to lose, so close() still resolves.
+        sessions.close().then(resolve, () => resolve());
       });
       server.closeIdleConnections();
     });
@@ -241,9 +222,10 @@ async function listenWith(
     cert: pair.cert,
     selfSigned: options.cert === undefined,
     server,
-    cache,
-    store: opened,
-    storeAdapter: adapter,
+    sessions,
+    cache: sessions.cache,
+    store: sessions.store,
+    storeAdapter: sessions.adapter,
     attachment,
     close,
   };
@@ -259,42 +241,4 @@ function versionsOf(choice: TlsChoice): Pick<tls.TlsOptions, 'minVersion' | 'max
     case 'both':
       return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' };
   }
-}
-
-/** A store given open is used as it is; a parsed `--store` value is opened. */
-function openStore(store: StoreUrl | SessionStore): Promise<SessionStore> {
-  return 'kind' in store && typeof (store as SessionStore).get === 'function'
-    ? Promise.resolve(store as SessionStore)
-    : createStore(store as StoreUrl);
-}
-
-/**
- * The cache in front of a store. How they combine depends on where the store keeps sessions:
- *
- * - `memory`: the MemoryStore *is* the cache. The engine's internal cache would hold a second copy
- *   of every session in the same process, with the same lifetime, so it is switched off
- *   (`noInternalStore` + `noInternalLookup`, OpenSSL's "external cache only"): one copy, bounded
- *   by count and bytes, swept by a timer; and `serve --store memory` runs the very path that the
- *   shared stores run. A lookup then decodes the session again: about 0.5 µs.
- * - shared stores (SQLite, Redis): OpenSSL's model, the internal cache in front of the external
- *   one. A TLS 1.2 session this process has already seen resumes from memory without a store
- *   read; TLS 1.3 lookups always go to the store (its atomic take is what makes a ticket single
- *   use across processes). The adapter is bound to the cache, so that a session removed from the
- *   store — by another process, a script or the CLI — leaves this memory too, within the store's
- *   propagation bound (see the README's "Revocation across processes").
- */
-function cacheFor(
-  store: SessionStore,
-  timeout: number,
-  encryption: Keyring | undefined,
-): { cache: SessionCache; adapter: StoreAdapter } {
-  const adapter = storeCallbacks(store, { timeout, encryption });
-  const externalOnly = store.kind === 'memory';
-  const cache = new SessionCache({
-    timeout,
-    ...adapter.callbacks,
-    ...(externalOnly ? { noInternalStore: true, noInternalLookup: true } : {}),
-  });
-  adapter.bind(cache);
-  return { cache, adapter };
 }

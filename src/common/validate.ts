@@ -197,3 +197,69 @@ export function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
     typeof (value as { then?: unknown }).then === 'function'
   );
 }
+
+/**
+ * Throws a `TypeError` naming the first key of `options` that `known` does not list, with the
+ * nearest known key when one is close (`cachesize` → "did you mean cacheSize?"): a misspelt
+ * option silently falling back to its default is worse than a refusal. Keys whose value is
+ * `undefined` are checked too — `{ cachesize: undefined }` is still a misspelling.
+ *
+ * @param where - whose options these are, for the message, e.g. `'openSessionCache'`
+ * @param known - every accepted key; a `Record<keyof Options, true>` keeps the list complete at
+ * compile time
+ */
+export function checkKnownKeys(
+  where: string,
+  options: object,
+  known: Readonly<Record<string, unknown>> | readonly string[],
+): void {
+  const names = Array.isArray(known) ? (known as readonly string[]) : Object.keys(known);
+  for (const key of Object.keys(options)) {
+    if (names.includes(key)) continue;
+    const nearest = nearestKey(key, names);
+    throw new TypeError(
+      `${where}: unknown option ${JSON.stringify(key)}${
+        nearest === undefined ? '' : `; did you mean ${nearest}?`
+      }`,
+    );
+  }
+}
+
+/**
+ * The entry of `candidates` nearest to `key`: the smallest edit distance, compared without case
+ * (so `sessionidcontext` finds `sessionIdContext`), if that distance is small enough to be a typo
+ * — at most a third of the longer name, and at least 1 —; otherwise `undefined`.
+ */
+export function nearestKey(key: string, candidates: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  if (best === undefined) return undefined;
+  const allowed = Math.max(1, Math.floor(Math.max(key.length, best.length) / 3));
+  return bestDistance <= allowed ? best : undefined;
+}
+
+/**
+ * Levenshtein distance (insertions, deletions, substitutions), two rows of memory. Hand-written:
+ * a dozen lines on option names of a few dozen characters, called only when an option is wrong,
+ * are not worth a dependency.
+ */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

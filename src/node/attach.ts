@@ -19,6 +19,7 @@ import {
   sessionRecordFromDer,
 } from '../session/session-record.js';
 import { emptyAttachmentStats, type AttachmentStats } from './attachment-stats.js';
+import { checkAttachArguments } from './check-server.js';
 import { channels, type RejectReason } from '../cache/events.js';
 
 /** Options of {@link attach}. */
@@ -96,17 +97,17 @@ const ATTACHED = Symbol.for('tls-session-cache.attached');
  * for TLS 1.3, where Node only offers the random legacy session id — reads each ClientHello before
  * Node does to learn the PSK identity, then puts the bytes back.
  *
- * @throws TypeError if `server` is not a TLS server, or already has `newSession`/`resumeSession`
- * listeners, or is already attached; TypeError/RangeError for invalid options.
+ * @throws TypeError if `server` is not a TLS server, issues stateless tickets (made without
+ * {@link statefulServerOptions}), already has `newSession`/`resumeSession` listeners, or is already
+ * attached; if `cache` is not a `SessionCache`; for an unknown option key; TypeError/RangeError for
+ * invalid option values.
  */
 export function attach(
   server: tls.Server,
   cache: SessionCache,
   options: AttachOptions = {},
 ): Attachment {
-  if (!(server instanceof tls.Server)) {
-    throw new TypeError('server must be a tls.Server, https.Server or http2 secure server');
-  }
+  checkAttachArguments(server, cache, options);
   if ((server as unknown as Record<symbol, unknown>)[ATTACHED] === true) {
     throw new TypeError('server is already attached to a session cache; detach() it first');
   }

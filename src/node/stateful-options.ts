@@ -1,5 +1,5 @@
 import { constants } from 'node:crypto';
-import { checkInteger, stringOption } from '../common/validate.js';
+import { checkInteger, checkKnownKeys, describe, stringOption } from '../common/validate.js';
 import { DEFAULT_SESSION_TIMEOUT } from '../cache/options.js';
 
 /** The session id context {@link statefulServerOptions} uses unless told otherwise. */
@@ -23,6 +23,13 @@ export interface StatefulServerOptionsInput {
   secureOptions?: number;
 }
 
+/** Every key of {@link StatefulServerOptionsInput}, for the unknown-key check. */
+const STATEFUL_OPTION_KEYS: Readonly<Record<keyof StatefulServerOptionsInput, true>> = {
+  sessionIdContext: true,
+  sessionTimeout: true,
+  secureOptions: true,
+};
+
 /** What {@link statefulServerOptions} returns: spread it into `tls.createServer()` options. */
 export interface StatefulServerOptions {
   secureOptions: number;
@@ -45,6 +52,10 @@ export interface StatefulServerOptions {
 export function statefulServerOptions(
   input: StatefulServerOptionsInput = {},
 ): StatefulServerOptions {
+  if (typeof input !== 'object' || input === null) {
+    throw new TypeError(`statefulServerOptions: options must be an object, got ${describe(input)}`);
+  }
+  checkKnownKeys('statefulServerOptions', input, STATEFUL_OPTION_KEYS);
   const sessionIdContext = stringOption(
     'sessionIdContext',
     input.sessionIdContext ?? DEFAULT_SESSION_ID_CONTEXT,

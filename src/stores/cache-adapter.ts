@@ -22,6 +22,7 @@ import type { SessionStore } from './store.js';
 import { codecFromOptions, type EncryptionOption } from './encryption/options.js';
 import {
   MAX_ID_BYTES,
+  checkKnownKeys,
   checkOptions,
   functionOption,
   integerOption,
@@ -112,6 +113,19 @@ export interface StoreCallbacksOptions {
    */
   writeTimeoutMs?: number;
 }
+
+/** Every key of {@link StoreCallbacksOptions}, for the unknown-key check. */
+const STORE_CALLBACKS_OPTION_KEYS: Readonly<Record<keyof StoreCallbacksOptions, true>> = {
+  maxInFlightWrites: true,
+  codec: true,
+  encryption: true,
+  timeout: true,
+  clock: true,
+  onError: true,
+  breaker: true,
+  readTimeoutMs: true,
+  writeTimeoutMs: true,
+};
 
 /** What a {@link StoreAdapter} counted since it was made. */
 export interface StoreAdapterStats {
@@ -286,6 +300,7 @@ export function storeCallbacks(
     throw new TypeError('store must be a SessionStore (with set, get, take and delete)');
   }
   const opts = checkOptions(options);
+  checkKnownKeys('storeCallbacks', opts, STORE_CALLBACKS_OPTION_KEYS);
   const maxInFlight = integerOption(
     'maxInFlightWrites',
     opts.maxInFlightWrites,

@@ -38,7 +38,17 @@ export {
   type StoredSessionErrorCode,
   type StoredSessionOptions,
 } from '../session/stored-record.js';
-export { createStore } from './from-url.js';
+export { createStore, type CreateStoreOptions } from './from-url.js';
+export {
+  parseStoreUrl,
+  StoreUrlError,
+  SUPPORTED_STORES,
+  type StoreUrl,
+  type MemoryStoreUrl,
+  type SqliteStoreUrl,
+  type RedisStoreUrl,
+  type RedisClusterStoreUrl,
+} from './store-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from '../common/validate.js';
 export {
   RedisStore,

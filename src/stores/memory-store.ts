@@ -15,6 +15,7 @@ import {
   checkDeadline,
   checkId,
   checkNamespace,
+  checkKnownKeys,
   checkOptions,
   functionOption,
   integerOption,
@@ -67,6 +68,15 @@ export interface MemoryStoreOptions {
   clock?: () => number;
 }
 
+/** Every key of {@link MemoryStoreOptions}, for the unknown-key check. */
+const MEMORY_STORE_OPTION_KEYS: Readonly<Record<keyof MemoryStoreOptions, true>> = {
+  maxEntries: true,
+  maxBytes: true,
+  maxValueBytes: true,
+  sweepIntervalMs: true,
+  clock: true,
+};
+
 interface Entry extends HeapItem {
   readonly key: string;
   readonly namespace: string;
@@ -108,6 +118,7 @@ export class MemoryStore implements SessionStore {
    */
   constructor(options: MemoryStoreOptions = {}) {
     const opts = checkOptions(options);
+    checkKnownKeys('MemoryStore', opts, MEMORY_STORE_OPTION_KEYS);
     this.maxEntries = integerOption('maxEntries', opts.maxEntries, DEFAULT_MEMORY_MAX_ENTRIES, 1);
     this.maxBytes = integerOption('maxBytes', opts.maxBytes, DEFAULT_MEMORY_MAX_BYTES, 1);
     this.maxValueBytes = integerOption(

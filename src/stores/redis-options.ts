@@ -7,6 +7,7 @@ import { DEFAULT_MAX_VALUE_BYTES } from './memory-store.js';
 import {
   booleanOption,
   checkInteger,
+  checkKnownKeys,
   checkOptions,
   describe,
   functionOption,
@@ -324,9 +325,32 @@ function quoteHost(text: string): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
 }
 
+/** Every key of {@link RedisStoreOptions}, for the unknown-key check. */
+const REDIS_STORE_OPTION_KEYS: Readonly<Record<keyof RedisStoreOptions, true>> = {
+  url: true,
+  host: true,
+  port: true,
+  db: true,
+  nodes: true,
+  username: true,
+  password: true,
+  tls: true,
+  keyPrefix: true,
+  commandTimeoutMs: true,
+  connectTimeoutMs: true,
+  maxReconnectDelayMs: true,
+  maxPendingCommands: true,
+  maxValueBytes: true,
+  waitForConnection: true,
+  clock: true,
+  onError: true,
+  clientOptions: true,
+};
+
 /** Checks and defaults {@link RedisStoreOptions}; throws TypeError/RangeError naming the option. */
 export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOptions {
   checkOptions(options);
+  checkKnownKeys('RedisStore.create', options, REDIS_STORE_OPTION_KEYS);
   let host: string = REDIS_STORE_DEFAULTS.host;
   let port: number = REDIS_STORE_DEFAULTS.port;
   let db = 0;

@@ -29,6 +29,7 @@ import {
   checkDeadline,
   checkId,
   checkNamespace,
+  checkKnownKeys,
   checkOptions,
   describe,
   functionOption,
@@ -141,6 +142,18 @@ export interface SqliteStoreOptions {
    */
   clock?: () => number;
 }
+
+/** Every key of {@link SqliteStoreOptions}, for the unknown-key check. */
+const SQLITE_STORE_OPTION_KEYS: Readonly<Record<keyof SqliteStoreOptions, true>> = {
+  path: true,
+  maxEntries: true,
+  maxValueBytes: true,
+  busyTimeoutMs: true,
+  sweepIntervalMs: true,
+  checkpointIntervalMs: true,
+  revocationPollMs: true,
+  clock: true,
+};
 
 interface Statements {
   upsert: Statement<[string, Buffer, number, Buffer]>;
@@ -322,6 +335,7 @@ export class SqliteStore implements SessionStore {
    */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     const opts = checkOptions(options) as Partial<SqliteStoreOptions>;
+    checkKnownKeys('SqliteStore.open', opts, SQLITE_STORE_OPTION_KEYS);
     if (typeof opts.path !== 'string' || opts.path === '') {
       throw new TypeError(`path must be a non-empty string, got ${describe(opts.path)}`);
     }

@@ -48,8 +48,11 @@ export const SUPPORTED_STORES: readonly string[] = [
   'redis+cluster://HOST:PORT,HOST:PORT',
 ];
 
-/** Thrown by {@link parseStoreUrl}; the message is one line and never repeats credentials. */
-export class StoreUrlError extends Error {
+/**
+ * Thrown by {@link parseStoreUrl}: a `TypeError` (the value is of the wrong form) whose message is
+ * one line, names the part that is wrong and never repeats credentials.
+ */
+export class StoreUrlError extends TypeError {
   override readonly name = 'StoreUrlError';
 }
 

@@ -76,5 +76,5 @@ describe('npm run bench -- --smoke', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg).toContain('attach + memory');
-  }, 60_000);
+  });
 });

@@ -33,8 +33,6 @@ describe('demo', () => {
   it('--json: both protocols resume, and resumed handshakes are faster than full ones', async () => {
     const result = await runCli(['demo', '--json']);
     expect(result.code, result.stderr).toBe(0);
-    // Well under a minute; the aim is a few seconds even on a busy machine.
-    expect(result.ms).toBeLessThan(20_000);
     const report = JSON.parse(result.stdout) as DemoReport;
     expect(report.store).toBe('memory');
     expect(report.protocols.map((p) => p.protocol)).toEqual(['TLSv1.2', 'TLSv1.3']);

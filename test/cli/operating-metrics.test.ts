@@ -106,7 +106,7 @@ describe('serve --metrics-port', () => {
     const missing = await fetch(url.replace('/metrics', '/'));
     expect(missing.status).toBe(404);
     await missing.text();
-  }, 60_000);
+  });
 
   it('stats --server reads the hit rate and counters of a running server', async () => {
     const db = join(dir, 'stats.db');
@@ -148,7 +148,7 @@ describe('serve --metrics-port', () => {
     expect(gone.stderr).toMatch(
       /^tls-session-cache: --server: cannot read http:\/\/127\.0\.0\.1:\d+\/metrics: ECONNREFUSED\n$/,
     );
-  }, 60_000);
+  });
 
   it('a bad --metrics-port is one line and exit code 1', async () => {
     const result = await cli.runCli(['serve', '--port', '0', '--metrics-port', 'x']);
@@ -186,5 +186,5 @@ describe('serve --log-events', () => {
     expect(events.find((e) => e.event === 'resume')!.id).toBe(`${ticket.slice(0, 16)}…`);
     const secret = decodeSession(readFileSync(pem, 'utf8')).masterSecret().toString('hex');
     expect(server.stderr().toLowerCase()).not.toContain(secret);
-  }, 60_000);
+  });
 });

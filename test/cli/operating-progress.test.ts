@@ -72,5 +72,5 @@ describe.skipIf(!hasScript)('flush progress', () => {
     expect(tty.stdout).toContain('removed 3 000 sessions');
     const after = await cli.runCli(['list', '--store', `sqlite:${db}`, '--json']);
     expect(after.stdout).toBe('[]\n');
-  }, 60_000);
+  });
 });

@@ -120,7 +120,7 @@ describe.skipIf(NO_REDIS)('operating a Redis store filled by real handshakes', (
     expect(await json<Listed[]>(['list'])).toHaveLength(1);
     expect((await run(['flush', '--all'])).stdout).toBe('removed 1 session\n');
     expect(await redis.cli('DBSIZE')).toBe('0');
-  }, 60_000);
+  });
 
   it('a Redis that refuses the password is one line without the password, exit code 1', async () => {
     const result = await run([

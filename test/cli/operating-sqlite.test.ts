@@ -186,7 +186,7 @@ describe('operating a SQLite store filled by real handshakes', () => {
     store = `sqlite:${db}`;
     ({ made, live } = await fill(db));
     secrets = made.map((m) => clientSecret(m.pem));
-  }, 60_000);
+  });
 
   const expectNoSecrets = (text: string): void => {
     for (const secret of secrets) {
@@ -415,7 +415,7 @@ describe('revoking sessions in a SQLite store', () => {
     const again = await run(['remove', '--store', store, id]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^tls-session-cache: no stored session has an id starting with/);
-  }, 60_000);
+  });
 
   it('flush: refuses to run without a selector; --dry-run counts; selectors remove exactly their sessions', async () => {
     const db = join(dir, 'flush.db');
@@ -472,7 +472,7 @@ describe('revoking sessions in a SQLite store', () => {
     const all = await run(['flush', '--store', store, '--all']);
     expect(all).toMatchObject({ code: 0, stdout: `removed ${live - 5} sessions\n` });
     expect(await count()).toBe(0);
-  }, 60_000);
+  });
 });
 
 describe('an encrypted SQLite store (serve --key-file)', () => {
@@ -531,7 +531,7 @@ describe('an encrypted SQLite store (serve --key-file)', () => {
       keys,
     ]);
     expect(removed.stdout).toBe('removed 1 session\n');
-  }, 60_000);
+  });
 });
 
 describe('operating commands: usage', () => {

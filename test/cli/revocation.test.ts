@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import { CLI, cliProcesses, type Serving } from '../helpers/cli-processes.js';
 import { skipWithoutRedis, sleep, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { eventually } from '../helpers/eventually.js';
 
 const run = promisify(execFile);
 const NO_REDIS = skipWithoutRedis('the revocation tests on Redis');
@@ -122,10 +123,10 @@ interface Backend {
 
 /** Waits until the store holds `atLeast` sessions (a Redis write follows the handshake). */
 async function untilStored(backend: Backend, atLeast: number): Promise<void> {
-  for (let waited = 0; (await backend.entries()) < atLeast; waited += 10) {
-    if (waited > 5000) throw new Error(`the store never held ${atLeast} sessions`);
-    await sleep(10);
-  }
+  await eventually(
+    async () => (await backend.entries()) >= atLeast,
+    `the store holds ${atLeast} sessions`,
+  );
 }
 
 function revocationTests(

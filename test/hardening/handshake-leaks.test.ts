@@ -18,5 +18,5 @@ describe('handshake run leaks nothing', () => {
       expect(run.load.resumed[v]).toBeGreaterThan(0);
     }
     expect(run.attachment.resumedTls13).toBeGreaterThan(0);
-  }, 180_000);
+  });
 });

@@ -48,6 +48,6 @@ describe.skipIf(skipWithoutRedis('store outage tests'))('store outage under load
       expect(report.recovery.firstResumeMs!).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
       expect(report.recovery.errors).toBe(0);
       expect(outageProblems(report, HANDSHAKES)).toEqual([]);
-    }, 120_000);
+    });
   }
 });

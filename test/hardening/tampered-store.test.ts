@@ -1,5 +1,5 @@
 // Encryption at rest against someone who can write to the store, with real TLS handshakes. A
-// server (attach + storeCallbacks(SqliteStore or RedisStore, { encryption })) makes sessions; the
+// server (openSessionCache({ store: SqliteStore or RedisStore, encryption })) makes sessions; the
 // store is then tampered with; a fresh server — its own store handle and an empty internal cache,
 // as a new process would have, so every lookup goes to the store — must answer with a full
 // handshake, never a resumption, an error or a dropped connection, and its counters say why:
@@ -20,9 +20,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SessionCache } from '../../src/cache/index.js';
+import { openSessionCache } from '../../src/front-door/index.js';
 import { decodeSession } from '../../src/session/decode.js';
-import { storeCallbacks, type StoreAdapter } from '../../src/stores/cache-adapter.js';
+import type { StoreAdapter } from '../../src/stores/cache-adapter.js';
 import {
   AES_256_GCM_CODEC_ID,
   AesGcmCodec,
@@ -83,32 +83,31 @@ async function fleetServer(
   version: Version,
   options: { keyring?: Keyring; tenant?: string } = {},
 ): Promise<FleetServer> {
-  const store = await backend.open();
   const codes: string[] = [];
-  const adapter = storeCallbacks(store, {
+  const sessions = await openSessionCache({
+    store: await backend.open(),
+    sessionIdContext: 'tampered-store',
     ...(options.keyring === undefined ? {} : { encryption: options.keyring }),
+    ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     onError: (error, operation) =>
       codes.push(`${operation}:${(error as { code?: string }).code ?? String(error)}`),
+    // A generous deadline: a busy machine must not turn a slow Redis answer into a "full handshake".
+    lookupDeadlineMs: 5000,
   });
-  // A generous deadline: a busy machine must not turn a slow Redis answer into a "full handshake".
-  const cache = new SessionCache({ ...adapter.callbacks, lookupDeadlineMs: 5000 });
   const server = await startServer(pki, {
-    cache,
+    sessions,
     maxVersion: version,
-    sessionIdContext: 'tampered-store',
     tls: { minVersion: version },
-    ...(options.tenant === undefined ? {} : { attach: { tenant: options.tenant } }),
   });
   let closing: Promise<void> | undefined;
   const fleet: FleetServer = {
     server,
-    adapter,
+    adapter: sessions.adapter,
     codes,
     close: () =>
       (closing ??= (async () => {
         await server.close();
-        cache.close();
-        await adapter.close();
+        await sessions.close();
       })()),
   };
   open.push(fleet);

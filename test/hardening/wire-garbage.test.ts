@@ -22,7 +22,7 @@ let server: LoadServer;
 beforeAll(async () => {
   corpus = await captureCorpus();
   server = await startLoadServer(makeCertificate());
-}, 60_000);
+});
 afterAll(async () => {
   await server?.close();
 });
@@ -78,7 +78,7 @@ function send(bytes: Buffer, chunks = 1, waitReply = false): Promise<Outcome> {
     const timer = setTimeout(() => {
       socket.destroy();
       resolve({ closed: false, reply });
-    }, 15_000);
+    });
     socket.on('error', () => {});
     socket.on('connect', () => {
       const size = Math.ceil(bytes.length / chunks);
@@ -190,5 +190,5 @@ describe('hostile first flights on the wire', () => {
       `wire garbage: ${inputs.length} hostile connections; attach stats ${JSON.stringify(stats)}`,
     );
     expect(stats.connections).toBe(inputs.length + 2);
-  }, 120_000);
+  });
 });

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawnSClient } from './tls-capture.js';
+import { WAIT_MS } from './eventually.js';
 
 /** Path of the built CLI entry point. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -73,7 +74,10 @@ export function cliProcesses() {
       let stderr = '';
       child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 15_000);
+        const timer = setTimeout(
+          () => reject(new Error(`serve did not start: ${stderr}`)),
+          WAIT_MS,
+        );
         child.stdout?.setEncoding('utf8').on('data', (d: string) => {
           stdout += d;
           const match = /^listening on https:\/\/127\.0\.0\.1:(\d+)\n/.exec(stdout);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import type { TestPki } from './certs.js';
+import { WAIT_MS } from './eventually.js';
 
 /** Which protocol version a handshake is pinned to. */
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -231,12 +232,12 @@ export async function opensslClientSession(options: OpensslClientOptions): Promi
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {
     if (options.until === 'quit') {
-      await poll(() => sessionFileComplete(options.sessOut), 10_000, 's_client -sess_out');
+      await poll(() => sessionFileComplete(options.sessOut), WAIT_MS, 's_client -sess_out');
       // TLS 1.3 servers send more than one ticket; give the rest a moment to overwrite the file.
       await new Promise((resolve) => setTimeout(resolve, 100));
       child.stdin.write('Q\n');
     }
-    await waitForExit(child, 10_000);
+    await waitForExit(child, WAIT_MS);
   } catch (error) {
     throw new Error(`${(error as Error).message}; s_client stderr: ${stderr}`);
   } finally {

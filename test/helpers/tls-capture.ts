@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import tls from 'node:tls';
 import { firstHandshakeMessage } from './tls-records.js';
+import { WAIT_MS } from './eventually.js';
 
 /** What a client sent before the capture server hung up. */
 export interface CapturedHello {
@@ -19,7 +20,7 @@ export interface CapturedHello {
  */
 export async function captureClientHello(
   startClient: (port: number) => () => void,
-  timeoutMs = 10_000,
+  timeoutMs = WAIT_MS,
 ): Promise<CapturedHello> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

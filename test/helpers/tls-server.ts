@@ -9,6 +9,7 @@ import {
   type AttachOptions,
   type Attachment,
 } from '../../src/node/index.js';
+import type { SessionService } from '../../src/front-door/session-service.js';
 import type { TestPki } from './certs.js';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -21,12 +22,18 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A tls.Server answering "hello" then ending, stateful options, the cache attached. */
+/**
+ * A tls.Server answering "hello" then ending, stateful options, the cache attached. With `sessions`
+ * (an `openSessionCache()` result) the server is made with `sessions.serverOptions()` and attached
+ * through it, as the README says; otherwise with the low-level `statefulServerOptions()` and
+ * `attach()` on `cache` (a bare `SessionCache` by default).
+ */
 export async function startServer(
   pki: TestPki,
   options: {
     maxVersion?: TlsVersion;
     sessionIdContext?: string;
+    sessions?: SessionService;
     cache?: SessionCache;
     cacheOptions?: SessionCacheOptions;
     attach?: AttachOptions;
@@ -39,7 +46,8 @@ export async function startServer(
       key: pki.serverKey,
       cert: pki.serverCert,
       maxVersion: options.maxVersion ?? 'TLSv1.3',
-      ...statefulServerOptions({ sessionIdContext: options.sessionIdContext ?? 'test' }),
+      ...(options.sessions?.serverOptions() ??
+        statefulServerOptions({ sessionIdContext: options.sessionIdContext ?? 'test' })),
       ...options.tls,
     },
     (socket) => {
@@ -50,8 +58,11 @@ export async function startServer(
   // Node destroys the socket after a client error only when nobody listens; we listen (to keep
   // the test output quiet), so we destroy it, as a real server would.
   server.on('tlsClientError', (_error, socket) => socket.destroy());
-  const cache = options.cache ?? new SessionCache(options.cacheOptions);
-  const attachment = attach(server, cache, options.attach);
+  const cache = options.sessions?.cache ?? options.cache ?? new SessionCache(options.cacheOptions);
+  const attachment =
+    options.sessions === undefined
+      ? attach(server, cache, options.attach)
+      : options.sessions.attach(server);
   // Tracked so that close() never waits on a connection a test left half-open.
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {

@@ -152,7 +152,8 @@ describe.each(['TLSv1.2', 'TLSv1.3'] as const)('attach() with %s', (version: Tls
 });
 
 describe('attach() contract', () => {
-  const newServer = () => tls.createServer({ key: pki.serverKey, cert: pki.serverCert });
+  const newServer = () =>
+    tls.createServer({ key: pki.serverKey, cert: pki.serverCert, ...statefulServerOptions() });
 
   it('rejects what is not a TLS server, a second attach, and existing session listeners', () => {
     expect(() => attach({} as tls.Server, new SessionCache())).toThrow(TypeError);

@@ -11,6 +11,7 @@ import { MemoryStore } from '../../src/stores/memory-store.js';
 import type { MaybePromise, SessionStore } from '../../src/stores/store.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { nodeHandshake } from '../helpers/session-handshakes.js';
+import { eventually } from '../helpers/eventually.js';
 
 const NS = 'ns';
 let pki: TestPki;
@@ -69,12 +70,8 @@ class ControlledStore implements SessionStore {
 const ID = new Uint8Array(32).fill(7);
 const NONE = { session: undefined, source: 'none' };
 
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+function until(check: () => boolean): Promise<void> {
+  return eventually(check, 'adapter condition', { everyMs: 2 });
 }
 
 function breakerEvents(): { events: BreakerEvent[]; stop: () => void } {

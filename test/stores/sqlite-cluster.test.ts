@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WAIT_MS } from '../helpers/eventually.js';
 
 const PRIMARY = fileURLToPath(new URL('./fixtures/sqlite-cluster.ts', import.meta.url));
 const RECONNECTS = 200;
@@ -25,7 +26,7 @@ beforeAll(async () => {
   primary.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   port = await new Promise<number>((resolve, reject) => {
     let stdout = '';
-    const timer = setTimeout(() => reject(new Error(`cluster did not start: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`cluster did not start: ${stderr}`)), WAIT_MS);
     primary.stdout?.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       const match = /^ready (\d+)$/m.exec(stdout);
@@ -35,7 +36,7 @@ beforeAll(async () => {
     });
     primary.once('exit', (code) => reject(new Error(`cluster exited (${code}): ${stderr}`)));
   });
-}, 30_000);
+});
 
 afterAll(async () => {
   if (primary.exitCode === null) {

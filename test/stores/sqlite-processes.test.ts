@@ -95,7 +95,7 @@ describe('SqliteStore shared by several processes', () => {
     } finally {
       for (const child of children) if (child.exitCode === null) child.kill();
     }
-  }, 60_000);
+  });
 
   it('6 processes opening the same new file at the same moment all succeed, 15 times over', async () => {
     const children = Array.from({ length: 6 }, () =>
@@ -127,5 +127,5 @@ describe('SqliteStore shared by several processes', () => {
     } finally {
       for (const child of children) if (child.exitCode === null) child.kill();
     }
-  }, 60_000);
+  });
 });

@@ -1,0 +1,3 @@
+module tls-session-cache/test/clients/go
+
+go 1.19
