@@ -1,4 +1,4 @@
-// The README's "Use it in a server" example, runnable: an HTTPS server whose TLS sessions live in a
+// The front door as two processes of one service would run it: an HTTPS server whose TLS sessions live in a
 // SQLite file, sealed with AES-256-GCM, shared by every process of the service that opens the same
 // file. Run by test/front-door/example.test.ts:
 //
@@ -6,6 +6,7 @@
 //
 // It prints `listening on PORT` and stops (closing the session cache) on SIGTERM.
 import { readFileSync } from 'node:fs';
+import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { openSessionCache } from 'tls-session-cache';
@@ -14,11 +15,11 @@ const [dbFile, keyFile, certFile, keyPemFile] = process.argv.slice(2);
 if (keyPemFile === undefined) throw new Error('usage: DB_FILE KEY_FILE CERT_FILE KEY_PEM_FILE');
 const cert = readFileSync(certFile!);
 const key = readFileSync(keyPemFile);
-const app = (_req: https.IncomingMessage, res: https.ServerResponse): void => {
+const app = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
   res.end('ok\n');
 };
 
-// --- as in the README ---------------------------------------------------------------------------
+// --- as in the README's quick start (examples/server/quick-start.ts) -----------------------------
 const sessions = await openSessionCache({
   store: `sqlite:${dbFile}`,
   encryption: { keyFile },

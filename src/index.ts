@@ -160,6 +160,7 @@ export {
   type ResumeEvent,
   type ResumeSource,
   type StoreErrorEvent,
+  type StoreStateEvent,
   type TypedChannel,
 } from './cache/events.js';
 

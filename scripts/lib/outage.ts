@@ -18,7 +18,6 @@
  * @module
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { LookupResult } from '../../src/cache/types.js';
@@ -29,7 +28,12 @@ import {
   type StoreAdapterStats,
 } from '../../src/stores/cache-adapter.js';
 import { RedisStore } from '../../src/stores/redis-store.js';
-import { startRedis, type RedisServer } from '../../test/helpers/redis-server.js';
+import {
+  blackhole,
+  type Blackhole,
+  startRedis,
+  type RedisServer,
+} from '../../test/helpers/redis-server.js';
 import { makeCertificate, startLoadServer, type LoadServer, type LoadStats } from './handshakes.js';
 import type { LoadCommand, LoadDone } from './load-process.js';
 
@@ -172,30 +176,6 @@ class LoadProcess {
   }
 }
 
-/** A TCP server on `port` that accepts connections and never reads or answers. */
-async function blackhole(port: number): Promise<{ close(): Promise<void>; accepted(): number }> {
-  const sockets = new Set<net.Socket>();
-  let accepted = 0;
-  const server = net.createServer((socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    accepted: () => accepted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 /** p50/p99/max of `values`. */
 export function summarize(values: readonly number[]): Summary {
   if (values.length === 0) return { count: 0, p50: 0, p99: 0, max: 0 };
@@ -217,7 +197,7 @@ export async function runOutage(kind: OutageKind, options: OutageOptions): Promi
 
   let redis: RedisServer | undefined = await startRedis();
   const port = redis.port;
-  let hole: Awaited<ReturnType<typeof blackhole>> | undefined;
+  let hole: Blackhole | undefined;
   let store: RedisStore | undefined;
   let adapter: StoreAdapter | undefined;
   let server: LoadServer | undefined;

@@ -95,6 +95,26 @@ export interface BreakerEvent {
   readonly state: 'open' | 'half-open' | 'closed';
 }
 
+/**
+ * Message of {@link channels}.`storeState`: a store's state changed (see `StoreState` in the stores):
+ * `degraded` when it lost its server (one message, however many calls then fail), `ready` when it
+ * is back (or first connected), `closed`. Meant for one log line each.
+ */
+export interface StoreStateEvent {
+  /** The store's `kind`, e.g. `"redis"`. */
+  readonly store: string;
+  /** Where its server is (`host:port`, the cluster's or sentinels' addresses), never credentials. */
+  readonly where: string;
+  /** The new state. */
+  readonly state: 'connecting' | 'ready' | 'degraded' | 'closed';
+  /** The state before. */
+  readonly previous: 'connecting' | 'ready' | 'degraded' | 'closed';
+  /** How long the store was in the previous state, ms. */
+  readonly previousMs: number;
+  /** Why, when known (e.g. the last connection error); one line, never a secret. */
+  readonly reason?: string;
+}
+
 /** The names of the channels, for `diagnostics_channel.subscribe(name, fn)`. */
 export const CHANNEL_NAMES = Object.freeze({
   newSession: 'tls-session-cache:new',
@@ -104,6 +124,7 @@ export const CHANNEL_NAMES = Object.freeze({
   rejected: 'tls-session-cache:rejected',
   storeError: 'tls-session-cache:store-error',
   breaker: 'tls-session-cache:breaker',
+  storeState: 'tls-session-cache:store-state',
 } as const);
 
 /** Message type of each channel. */
@@ -115,6 +136,7 @@ export interface ChannelMessages {
   rejected: RejectedEvent;
   storeError: StoreErrorEvent;
   breaker: BreakerEvent;
+  storeState: StoreStateEvent;
 }
 
 /** A channel whose messages have type `T`. */
@@ -146,6 +168,7 @@ export const channels: { readonly [K in keyof ChannelMessages]: TypedChannel<Cha
     rejected: diagnosticsChannel.channel(CHANNEL_NAMES.rejected),
     storeError: diagnosticsChannel.channel(CHANNEL_NAMES.storeError),
     breaker: diagnosticsChannel.channel(CHANNEL_NAMES.breaker),
+    storeState: diagnosticsChannel.channel(CHANNEL_NAMES.storeState),
   }) as never;
 
 /**

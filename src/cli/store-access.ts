@@ -75,7 +75,8 @@ export async function openStoreAccess(options: StoreAccessOptions): Promise<Stor
   const codec: StoredSessionCodec | undefined = codecFromOptions(undefined, keyring);
   let store: SessionStore;
   try {
-    store = await createStore(url);
+    // An operator's command wants an answer, not a degraded store: fail with the reason.
+    store = await createStore(url, { requireStore: true });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`--store: ${message.split('\n')[0] ?? ''}`);

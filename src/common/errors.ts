@@ -20,7 +20,10 @@
  * - `ERR_STORE_UNSUPPORTED`: the server or file lacks something the store needs: Redis < 6.2 (no
  *   `SET … PXAT`, `GETDEL`), a SQLite file that cannot use WAL journaling, one written by a newer
  *   schema version.
- * - `ERR_STORE_COMMAND`: Redis answered a command with an error (`NOAUTH`, `OOM`, …).
+ * - `ERR_STORE_COMMAND`: Redis answered a command with an error (`OOM`, `MOVED` storms, …).
+ * - `ERR_STORE_CONFIG`: Redis answered and refused the store's settings: a wrong password or user
+ *   (`WRONGPASS`, `NOAUTH`), a database it does not have, an ACL without the commands (`NOPERM`).
+ *   Not an outage: `RedisStore.create` rejects with it even when it would start degraded.
  * - `ERR_STORE_FOREIGN`: the SQLite file belongs to another application (other tables, another
  *   `application_id`); the store refuses to touch it.
  * - `ERR_DEPENDENCY_MISSING`: an optional dependency (`ioredis`, `better-sqlite3`) is not installed;
@@ -34,6 +37,7 @@ export type StoreErrorCode =
   | 'ERR_STORE_OVERLOADED'
   | 'ERR_STORE_UNSUPPORTED'
   | 'ERR_STORE_COMMAND'
+  | 'ERR_STORE_CONFIG'
   | 'ERR_STORE_FOREIGN'
   | 'ERR_DEPENDENCY_MISSING'
   | 'ERR_KEY_FILE';

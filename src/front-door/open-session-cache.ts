@@ -133,8 +133,7 @@ function assemble(
     if (closing !== undefined) return 'closed';
     // A store that knows its state (networked ones: `SessionStore.state()`) says it; for the others
     // the breaker tells whether calls are failing.
-    const own = (store as { state?: () => SessionServiceStats['storeState'] }).state;
-    if (typeof own === 'function') return own.call(store);
+    if (typeof store.state === 'function') return store.state();
     const breaker = adapter.stats().breakerState;
     return breaker === 'open' || breaker === 'half-open' ? 'degraded' : 'ready';
   };

@@ -9,6 +9,7 @@ import type { StatefulServerOptions } from '../node/stateful-options.js';
 import type { StoreAdapter, StoreAdapterStats } from '../stores/cache-adapter.js';
 import type { SessionStore } from '../stores/store.js';
 import type { ResumptionMode } from './options.js';
+import type { StoreState } from '../stores/store-state.js';
 
 /** What {@link SessionService.stats} returns: every counter of the assembly in one object. */
 export interface SessionServiceStats {
@@ -27,7 +28,7 @@ export interface SessionServiceStats {
    * `closed` after {@link SessionService.close}. While degraded, handshakes are full ones: nothing
    * fails.
    */
-  storeState: 'connecting' | 'ready' | 'degraded' | 'closed';
+  storeState: StoreState;
   /** The attachments' counters, summed over every server ever attached (counters never go down). */
   attachments: AttachmentStats;
   /** Servers attached now. */

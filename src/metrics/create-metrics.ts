@@ -154,7 +154,7 @@ const ATTACHMENT_COUNTERS: readonly [keyof AttachmentStats, string, string][] = 
   ],
 ];
 
-type AdapterCounter = Exclude<keyof StoreAdapterStats, 'breakerState'>;
+type AdapterCounter = Exclude<keyof StoreAdapterStats, 'breakerState' | 'storeState'>;
 
 const ADAPTER_COUNTERS: readonly [AdapterCounter, string, string][] = [
   ['writes', 'store_writes_total', 'Store writes (set) issued.'],
@@ -222,6 +222,7 @@ const ADAPTER_COUNTERS: readonly [AdapterCounter, string, string][] = [
 ];
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+const STORE_STATES = ['connecting', 'ready', 'degraded', 'closed'] as const;
 
 /**
  * Registers Prometheus metrics for a cache (and optionally its attachment, store adapter and store
@@ -234,7 +235,8 @@ const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
  * `get_timeouts_total`; the attachment's `connections_total`, `handshakes_total`,
  * `resumed_handshakes_total{protocol}`, `sessions_rejected_total{reason}`, …; the adapter's
  * `store_writes_total`, `store_dropped_writes_total`, `store_read_errors_total`, …,
- * `store_in_flight` and, with a circuit breaker, `store_breaker_state{state}` and
+ * `store_in_flight`, `store_state{state}` (1 for `degraded` while the store cannot reach its
+ * server) and, with a circuit breaker, `store_breaker_state{state}` and
  * `store_breaker_opens_total`; and `store_operation_duration_seconds{operation}` (histogram).
  * The README's "Operating" section lists them all.
  *
@@ -378,6 +380,16 @@ function adapterSpecs(adapter: MetricsAdapterSource): MetricSpec[] {
     read: () => {
       const state = adapter.stats().breakerState;
       return BREAKER_STATES.map((s): Sample => [{ state: s }, state === s ? 1 : 0]);
+    },
+  });
+  specs.push({
+    name: 'store_state',
+    help: "The store's state: 1 for the current one (connecting, ready, degraded: cannot reach its server, closed).",
+    type: 'gauge',
+    labelNames: ['state'],
+    read: () => {
+      const state = adapter.stats().storeState;
+      return STORE_STATES.map((s): Sample => [{ state: s }, state === s ? 1 : 0]);
     },
   });
   return specs;

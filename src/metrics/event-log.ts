@@ -23,8 +23,8 @@ export interface EventLogOptions {
 /**
  * One event as a plain object for a JSON log line: `{ time, event, …fields }`, where `event` is the
  * channel name without `tls-session-cache:` (`new`, `resume`, `miss`, `remove`, `rejected`,
- * `store-error`, `breaker`), byte fields are hex prefixes of {@link LOGGED_ID_BYTES} bytes (with
- * `…` when cut), errors are `{ name, message, code }` with the message's first line, and anything
+ * `store-error`, `breaker`, `store-state`), byte fields are hex prefixes of
+ * {@link LOGGED_ID_BYTES} bytes (with `…` when cut), errors are `{ name, message, code }` with the message's first line, and anything
  * that is not a string, number, boolean, bytes or error is left out.
  */
 export function formatEvent(

@@ -19,6 +19,7 @@ import { channels } from '../cache/events.js';
 import type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js';
 import type { StoredSessionCodec } from '../session/stored-record.js';
 import type { SessionStore } from './store.js';
+import { storeState, type StoreState } from './store-state.js';
 import { codecFromOptions, type EncryptionOption } from './encryption/options.js';
 import {
   MAX_ID_BYTES,
@@ -174,6 +175,12 @@ export interface StoreAdapterStats {
   writeTimeouts: number;
   /** The circuit breaker's state now, or `disabled` (`breaker: false`). */
   breakerState: CircuitState | 'disabled';
+  /**
+   * The store's own state now (`storeState(store)`): `degraded` while a networked store cannot
+   * reach its server (every call then fails at once), `ready` otherwise (always, for memory and
+   * SQLite).
+   */
+  storeState: StoreState;
   /** How many times the breaker opened. */
   breakerOpens: number;
   /** Lookups answered with a miss at once because the breaker was open. */
@@ -347,6 +354,7 @@ export function storeCallbacks(
     breakerState: 'disabled',
     breakerOpens: 0,
     breakerRejectedReads: 0,
+    storeState: 'ready',
   };
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -526,6 +534,7 @@ export function storeCallbacks(
       ...stats,
       breakerState: gate.state,
       breakerOpens: gate.opens,
+      storeState: storeState(store),
     }),
     bind: (cache: RevocableCache) => revocations.bind(cache, closed),
     propagatesRevocations: revocations.propagates,

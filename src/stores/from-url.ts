@@ -2,6 +2,7 @@
 // kind; the parsing is in src/stores/store-url.ts (parseStoreUrl), so that a bad URL fails before
 // anything is opened.
 import { parseStoreUrl, StoreUrlError, type StoreUrl } from './store-url.js';
+import type { RedisStoreOptions } from './redis-options.js';
 import { DEFAULT_CACHE_SIZE } from '../cache/options.js';
 import { checkKnownKeys, checkOptions, describe, integerOption } from '../common/validate.js';
 import { MemoryStore } from './memory-store.js';
@@ -15,22 +16,10 @@ export interface CreateStoreOptions {
    * @default 20480
    */
   maxEntries?: number;
-  /**
-   * How long opening a networked store (Redis) may wait for it to answer, in ms. With
-   * {@link requireStore} `true` it bounds the wait before `createStore` rejects (the Redis store's
-   * `connectTimeoutMs`). Local stores (memory, SQLite) open at once and ignore it.
-   * @default the store's own bound (Redis: `connectTimeoutMs`, 1000)
-   */
-  startupTimeoutMs?: number;
-  /**
-   * Whether a networked store that does not answer at start is an error. `true`: `createStore`
-   * rejects naming why (fail fast). `false`: it resolves with the store, which keeps connecting in
-   * the background and fails open meanwhile — every lookup a miss, every write dropped and counted
-   * — so that a fleet restarting during a store outage still serves (full handshakes). Local
-   * stores ignore it.
-   * @default the store's own behaviour (Redis today: waits, then rejects)
-   */
-  requireStore?: boolean;
+  /** See `RedisStoreOptions.startupTimeoutMs`; the in-process stores open at once and ignore it. */
+  startupTimeoutMs?: RedisStoreOptions['startupTimeoutMs'];
+  /** See `RedisStoreOptions.requireStore`; the in-process stores are always ready and ignore it. */
+  requireStore?: RedisStoreOptions['requireStore'];
 }
 
 const CREATE_STORE_OPTION_KEYS: Readonly<Record<keyof CreateStoreOptions, true>> = {
@@ -45,7 +34,9 @@ const CREATE_STORE_OPTION_KEYS: Readonly<Record<keyof CreateStoreOptions, true>>
  *
  * - `memory`: a {@link MemoryStore} bounded like OpenSSL's internal cache (20 480 sessions);
  * - `sqlite:PATH`: {@link SqliteStore.open} on PATH (created when missing);
- * - `redis…`: the Redis store.
+ * - `redis…`: the Redis store (one server, a cluster, or through Sentinel). It fails open: a Redis
+ *   that does not answer within `startupTimeoutMs` gives a `degraded` store that connects in the
+ *   background (`store.state()`), unless `requireStore` is set.
  *
  * @throws TypeError naming the part of a store string that is wrong (a {@link StoreUrlError} is
  * one), or for invalid options; Error naming what failed (a missing optional dependency, a file
@@ -66,7 +57,7 @@ export async function createStore(
   const startupTimeoutMs =
     opts.startupTimeoutMs === undefined
       ? undefined
-      : integerOption('startupTimeoutMs', opts.startupTimeoutMs, 0, 1, 600_000);
+      : integerOption('startupTimeoutMs', opts.startupTimeoutMs, 0, 0, 600_000);
   if (opts.requireStore !== undefined && typeof opts.requireStore !== 'boolean') {
     throw new TypeError(`requireStore must be a boolean, got ${describe(opts.requireStore)}`);
   }
@@ -79,10 +70,11 @@ export async function createStore(
     // install it when it is missing.
     case 'redis':
     case 'redis-cluster':
+    case 'redis-sentinel':
       return (await import('./redis-store.js')).RedisStore.create({
         url: parsed.url,
-        ...(startupTimeoutMs === undefined ? {} : { connectTimeoutMs: startupTimeoutMs }),
-        ...(opts.requireStore === undefined ? {} : { waitForConnection: opts.requireStore }),
+        ...(startupTimeoutMs === undefined ? {} : { startupTimeoutMs }),
+        ...(opts.requireStore === undefined ? {} : { requireStore: opts.requireStore }),
       });
   }
 }
@@ -95,7 +87,7 @@ function checkStoreUrl(url: unknown): StoreUrl {
     url !== null &&
     (kind === 'memory' ||
       (kind === 'sqlite' && typeof (url as { path?: unknown }).path === 'string') ||
-      ((kind === 'redis' || kind === 'redis-cluster') &&
+      ((kind === 'redis' || kind === 'redis-cluster' || kind === 'redis-sentinel') &&
         typeof (url as { url?: unknown }).url === 'string'));
   if (!ok) {
     throw new StoreUrlError(

@@ -48,6 +48,7 @@ export {
   type SqliteStoreUrl,
   type RedisStoreUrl,
   type RedisClusterStoreUrl,
+  type RedisSentinelStoreUrl,
 } from './store-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from '../common/validate.js';
 export {
@@ -64,6 +65,8 @@ export {
   type StoreErrorCode,
 } from '../common/errors.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
+// Whether a store can answer now (connecting, ready, degraded, closed), for every store.
+export { storeState, type StoreState } from './store-state.js';
 // Revocation across processes (watchRevocations, adapter.bind).
 export type { Revocation, RevocationListener } from './store.js';
 export type { RevocableCache } from './cache-adapter.js';

@@ -274,6 +274,11 @@ export class MemoryStore implements SessionStore {
     return removed;
   }
 
+  /** In-process: always `ready` until closed (see {@link SessionStore.state}). */
+  state(): 'ready' | 'closed' {
+    return this.#closed ? 'closed' : 'ready';
+  }
+
   /** Drops every entry and stops the timer. Idempotent; any other call afterwards throws. */
   close(): void {
     if (this.#closed) return;

@@ -18,7 +18,16 @@ import {
 export type RedisNodeAddress = { readonly host: string; readonly port: number } | string;
 
 /**
- * Options of {@link RedisStore.create}. Give `url`, or `host`/`port`, or `nodes` (cluster).
+ * Options of {@link RedisStore.create}. Give `url`, or `host`/`port`, or `nodes` (cluster), or
+ * `sentinels` and `masterName` (Redis Sentinel).
+ *
+ * **Startup.** By default the store *fails open from the first second*: `create` waits at most
+ * {@link RedisStoreOptions.startupTimeoutMs} for Redis, then resolves whether or not it answered.
+ * A store that could not connect is `degraded` (see `state()`): every call fails at once, the cache
+ * does full handshakes, and the store keeps reconnecting in the background and is used again as
+ * soon as Redis answers. What is not an outage still fails `create`, even then: a server that
+ * answers and refuses the settings (wrong password, a database it does not have). With
+ * {@link RedisStoreOptions.requireStore} `create` rejects instead of starting degraded.
  *
  * **Outages.** The store fails fast and holds nothing, so that the cache (`storeCallbacks`, with its
  * circuit breaker and `maxInFlightWrites`) turns a Redis outage into full handshakes and dropped
@@ -46,11 +55,14 @@ export type RedisNodeAddress = { readonly host: string; readonly port: number } 
  */
 export interface RedisStoreOptions {
   /**
-   * Where Redis is, as a URL: `redis://[user:pass@]host[:port][/db]`, `rediss://…` (TLS), or for a
+   * Where Redis is, as a URL: `redis://[user:pass@]host[:port][/db]`, `rediss://…` (TLS); for a
    * Redis Cluster `redis+cluster://[user:pass@]host:port,host:port,…` (`rediss+cluster://` with
-   * TLS), listing one or more nodes to discover the cluster from. User and password are
-   * percent-decoded. Options given separately (`username`, `password`, `tls`, …) override the
-   * URL's. Mutually exclusive with `host`, `port`, `db` and `nodes`.
+   * TLS), listing one or more nodes to discover the cluster from; for Redis Sentinel
+   * `redis+sentinel://[user:pass@]host:port,host:port,…/MASTER_NAME[/db]` (`rediss+sentinel://`
+   * with TLS to the sentinels and the data nodes), listing sentinels (user and password are the
+   * data nodes'; see `sentinelPassword`). User and password are percent-decoded. Options given
+   * separately (`username`, `password`, `tls`, …) override the URL's. Mutually exclusive with
+   * `host`, `port`, `db`, `nodes`, `sentinels` and `masterName`.
    */
   url?: string;
   /**
@@ -73,6 +85,27 @@ export interface RedisStoreOptions {
    * replicas). Given, the store talks to a cluster; mutually exclusive with `host`/`port`.
    */
   nodes?: readonly RedisNodeAddress[];
+  /**
+   * Redis Sentinel: the sentinels to ask where the master is (any number; they are tried in
+   * turn). Given, the store follows the master across failovers; needs `masterName`, and is
+   * mutually exclusive with `host`/`port` and `nodes`.
+   */
+  sentinels?: readonly RedisNodeAddress[];
+  /**
+   * Redis Sentinel: the name the sentinels monitor the master under (`sentinel monitor NAME …`).
+   */
+  masterName?: string;
+  /**
+   * Redis Sentinel: ACL user name on the sentinels (`username` is the data nodes').
+   * @default undefined
+   */
+  sentinelUsername?: string;
+  /**
+   * Redis Sentinel: the sentinels' password (`password` is the data nodes'). Never written to
+   * errors or logs.
+   * @default undefined
+   */
+  sentinelPassword?: string;
   /**
    * ACL user name (`AUTH username password`, Redis ≥ 6); without it, the `default` user.
    * @default undefined
@@ -109,8 +142,7 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /**
    * How long to wait for a connection (TCP, TLS and `AUTH`) before trying again, in
-   * milliseconds; also bounds how long {@link RedisStore.create} waits (three times as long for a
-   * cluster: discovery, then a connection to every master).
+   * milliseconds.
    * @default 1000
    */
   connectTimeoutMs?: number;
@@ -134,14 +166,24 @@ export interface RedisStoreOptions {
    */
   maxValueBytes?: number;
   /**
-   * Wait in {@link RedisStore.create} until Redis answers (rejecting with the reason — refused,
-   * wrong password, timeout — if it does not within `connectTimeoutMs`). With `false` the store is
-   * returned at once and keeps connecting in the background: until it is connected every command
-   * fails fast (lookups are misses, writes are dropped), so a service can start while Redis is
-   * down.
-   * @default true
+   * The longest {@link RedisStore.create} waits for Redis, in milliseconds. Connected sooner, it
+   * resolves then (`state()` is `ready`). Not connected by then — refused, blackholed, paused,
+   * failing over — it resolves anyway with the store `degraded`: every call fails at once (lookups
+   * are misses, writes are dropped) while it keeps reconnecting in the background, at most
+   * `maxReconnectDelayMs` apart, and it is used again as soon as Redis answers. `0` returns at
+   * once. With {@link requireStore} it bounds how long `create` waits before rejecting. A cluster
+   * counts as connected once it has read the slot map and reached every master.
+   * @default 2000
    */
-  waitForConnection?: boolean;
+  startupTimeoutMs?: number;
+  /**
+   * Fail fast at start instead of open: {@link RedisStore.create} rejects (with the reason:
+   * refused, timeout, …) when Redis is not connected within `startupTimeoutMs`, rather than
+   * resolving with a `degraded` store. For services that would rather not start than start
+   * without their shared cache.
+   * @default false
+   */
+  requireStore?: boolean;
   /**
    * The clock, in ms since the epoch, against which `expiresAtMs` is read: a value is never
    * returned at or after its deadline by this clock, and the deadline Redis gets is shifted by the
@@ -173,6 +215,7 @@ export const REDIS_STORE_DEFAULTS = {
   commandTimeoutMs: 250,
   connectTimeoutMs: 1000,
   maxReconnectDelayMs: 500,
+  startupTimeoutMs: 2000,
   maxPendingCommands: 10_000,
   maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
 } as const;
@@ -191,6 +234,14 @@ export interface ResolvedRedisOptions {
   readonly db: number;
   /** The cluster's seed nodes, or `undefined` for one server. */
   readonly nodes: readonly { host: string; port: number }[] | undefined;
+  /** The sentinels, or `undefined` without Sentinel. */
+  readonly sentinels: readonly { host: string; port: number }[] | undefined;
+  /** The master's name with Sentinel. */
+  readonly masterName: string | undefined;
+  /** ACL user name on the sentinels. */
+  readonly sentinelUsername: string | undefined;
+  /** The sentinels' password. A secret. */
+  readonly sentinelPassword: string | undefined;
   /** ACL user name. */
   readonly username: string | undefined;
   /** Password. A secret. */
@@ -209,8 +260,10 @@ export interface ResolvedRedisOptions {
   readonly maxPendingCommands: number;
   /** See {@link RedisStoreOptions.maxValueBytes}. */
   readonly maxValueBytes: number;
-  /** See {@link RedisStoreOptions.waitForConnection}. */
-  readonly waitForConnection: boolean;
+  /** See {@link RedisStoreOptions.startupTimeoutMs}. */
+  readonly startupTimeoutMs: number;
+  /** See {@link RedisStoreOptions.requireStore}. */
+  readonly requireStore: boolean;
   /** See {@link RedisStoreOptions.clock}. */
   readonly clock: () => number;
   /** See {@link RedisStoreOptions.onError}. */
@@ -221,12 +274,17 @@ export interface ResolvedRedisOptions {
 
 /** What a Redis URL says; see {@link parseRedisUrl}. */
 export interface ParsedRedisUrl {
-  /** `rediss://` or `rediss+cluster://`. */
+  /** `rediss://`, `rediss+cluster://` or `rediss+sentinel://`. */
   readonly tls: boolean;
-  /** One address for `redis://`/`rediss://`; one or more for the cluster forms. */
+  /**
+   * One address for `redis://`/`rediss://`; one or more for the cluster forms (seed nodes) and the
+   * sentinel forms (sentinels).
+   */
   readonly nodes: readonly { host: string; port: number }[];
   /** `redis+cluster://` or `rediss+cluster://`. */
   readonly cluster: boolean;
+  /** The master name of `redis+sentinel://…/NAME`, or `undefined` for the other forms. */
+  readonly masterName: string | undefined;
   /** The user name, percent-decoded; `undefined` when none (the `default` user). */
   readonly username: string | undefined;
   /** The password, percent-decoded. A secret. */
@@ -235,18 +293,25 @@ export interface ParsedRedisUrl {
   readonly db: number | undefined;
 }
 
-const SCHEMES: Readonly<Record<string, { tls: boolean; cluster: boolean }>> = {
-  redis: { tls: false, cluster: false },
-  rediss: { tls: true, cluster: false },
-  'redis+cluster': { tls: false, cluster: true },
-  'rediss+cluster': { tls: true, cluster: true },
+const SCHEMES: Readonly<Record<string, { tls: boolean; cluster: boolean; sentinel: boolean }>> = {
+  redis: { tls: false, cluster: false, sentinel: false },
+  rediss: { tls: true, cluster: false, sentinel: false },
+  'redis+cluster': { tls: false, cluster: true, sentinel: false },
+  'rediss+cluster': { tls: true, cluster: true, sentinel: false },
+  'redis+sentinel': { tls: false, cluster: false, sentinel: true },
+  'rediss+sentinel': { tls: true, cluster: false, sentinel: true },
 };
 
+/** A Sentinel master name: what `sentinel monitor` accepts in practice (no spaces, `/`, `@`). */
+const MASTER_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /**
- * Parses `redis://[user:pass@]host[:port][/db]`, `rediss://…`, and
- * `redis+cluster://[user:pass@]host:port,host:port,…` (`rediss+cluster://…`). Errors name the
- * problem and never repeat the user info.
+ * Parses `redis://[user:pass@]host[:port][/db]`, `rediss://…`,
+ * `redis+cluster://[user:pass@]host:port,host:port,…` (`rediss+cluster://…`) and
+ * `redis+sentinel://[user:pass@]host:port,host:port,…/MASTER_NAME[/db]` (`rediss+sentinel://…`).
+ * Errors name the part that is wrong and never repeat the user info.
  * @throws TypeError for a URL that is not one of those forms
+ * @throws RangeError for a port out of range, or a database other than 0 for a cluster
  */
 export function parseRedisUrl(url: string): ParsedRedisUrl {
   const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(url);
@@ -254,7 +319,7 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   const form = scheme === undefined ? undefined : SCHEMES[scheme];
   if (match === null || form === undefined) {
     throw new TypeError(
-      'url must start with redis://, rediss://, redis+cluster:// or rediss+cluster://',
+      'url must start with redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel:// or rediss+sentinel://',
     );
   }
   let rest = match[2] ?? '';
@@ -272,20 +337,33 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
     // lone name is a user name, as Redis URLs elsewhere read it.
     password = colon >= 0 ? decode(info.slice(colon + 1), 'password') : undefined;
   }
-  let db: number | undefined;
-  const slash = rest.indexOf('/');
-  if (slash >= 0) {
-    const path = rest.slice(slash + 1);
-    rest = rest.slice(0, slash);
-    if (path !== '') {
-      if (!/^\d{1,5}$/.test(path)) throw new TypeError('url: the database must be a number');
-      db = Number(path);
-    }
-  }
   if (/[?#]/.test(rest)) throw new TypeError('url: query and fragment are not supported');
+  let db: number | undefined;
+  let masterName: string | undefined;
+  const slash = rest.indexOf('/');
+  let path = slash >= 0 ? rest.slice(slash + 1) : undefined;
+  if (slash >= 0) rest = rest.slice(0, slash);
+  if (form.sentinel) {
+    // /MASTER_NAME[/db]: the name is required (it is what the sentinels are asked about).
+    const name = path?.split('/')[0] ?? '';
+    if (name === '') {
+      throw new TypeError('url: redis+sentinel:// needs the master name: …/MASTER_NAME');
+    }
+    if (!MASTER_NAME.test(name)) {
+      throw new TypeError(
+        `url: the master name ${quoteHost(name)} must be letters, digits, ".", "_", ":" or "-" (at most 128)`,
+      );
+    }
+    masterName = name;
+    path = path!.includes('/') ? path!.slice(name.length + 1) : undefined;
+  }
+  if (path !== undefined && path !== '') {
+    if (!/^\d{1,5}$/.test(path)) throw new TypeError('url: the database must be a number');
+    db = Number(path);
+  }
   const hosts = rest.split(',');
-  if (!form.cluster && hosts.length !== 1) {
-    throw new TypeError('url: several hosts need redis+cluster://');
+  if (!form.cluster && !form.sentinel && hosts.length !== 1) {
+    throw new TypeError('url: several hosts need redis+cluster:// or redis+sentinel://');
   }
   if (form.cluster && db !== undefined && db !== 0) {
     throw new RangeError('url: a Redis Cluster has only database 0');
@@ -293,7 +371,15 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   return {
     tls: form.tls,
     cluster: form.cluster,
-    nodes: hosts.map((host) => parseAddress(host, 'url')),
+    masterName,
+    // A sentinel's default port is 26379 (as `redis-sentinel` listens by default).
+    nodes: hosts.map((host) =>
+      parseAddress(
+        host,
+        form.sentinel ? 'url: sentinel' : 'url',
+        form.sentinel ? 26379 : undefined,
+      ),
+    ),
     username,
     password,
     db,
@@ -309,11 +395,15 @@ function decode(part: string, what: string): string {
 }
 
 /** `host`, `host:port`, `[v6]`, `[v6]:port` → `{ host, port }` (port 6379 by default). */
-function parseAddress(text: string, option: string): { host: string; port: number } {
+function parseAddress(
+  text: string,
+  option: string,
+  defaultPort: number = REDIS_STORE_DEFAULTS.port,
+): { host: string; port: number } {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]/\s@,]+))(?::(\d{1,5}))?$/.exec(text);
   if (match === null) throw new TypeError(`${option}: ${quoteHost(text)} is not host:port`);
   const host = match[1] ?? match[2] ?? '';
-  const port = match[3] === undefined ? REDIS_STORE_DEFAULTS.port : Number(match[3]);
+  const port = match[3] === undefined ? defaultPort : Number(match[3]);
   if (port < 1 || port > 65535) {
     throw new RangeError(`${option}: port must be an integer from 1 to 65535, got ${port}`);
   }
@@ -332,6 +422,10 @@ const REDIS_STORE_OPTION_KEYS: Readonly<Record<keyof RedisStoreOptions, true>> =
   port: true,
   db: true,
   nodes: true,
+  sentinels: true,
+  masterName: true,
+  sentinelUsername: true,
+  sentinelPassword: true,
   username: true,
   password: true,
   tls: true,
@@ -341,7 +435,8 @@ const REDIS_STORE_OPTION_KEYS: Readonly<Record<keyof RedisStoreOptions, true>> =
   maxReconnectDelayMs: true,
   maxPendingCommands: true,
   maxValueBytes: true,
-  waitForConnection: true,
+  startupTimeoutMs: true,
+  requireStore: true,
   clock: true,
   onError: true,
   clientOptions: true,
@@ -350,23 +445,33 @@ const REDIS_STORE_OPTION_KEYS: Readonly<Record<keyof RedisStoreOptions, true>> =
 /** Checks and defaults {@link RedisStoreOptions}; throws TypeError/RangeError naming the option. */
 export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOptions {
   checkOptions(options);
+  if ('waitForConnection' in options) {
+    throw new TypeError(
+      'waitForConnection was replaced: the store now waits at most startupTimeoutMs (0: not at all) and starts degraded; requireStore: true rejects instead',
+    );
+  }
   checkKnownKeys('RedisStore.create', options, REDIS_STORE_OPTION_KEYS);
   let host: string = REDIS_STORE_DEFAULTS.host;
   let port: number = REDIS_STORE_DEFAULTS.port;
   let db = 0;
   let nodes: { host: string; port: number }[] | undefined;
+  let sentinels: { host: string; port: number }[] | undefined;
+  let masterName: string | undefined;
   let username: string | undefined;
   let password: string | undefined;
   let tls: TlsConnectionOptions | undefined;
 
   if (options.url !== undefined) {
     stringOption('url', options.url);
-    for (const name of ['host', 'port', 'db', 'nodes'] as const) {
+    for (const name of ['host', 'port', 'db', 'nodes', 'sentinels', 'masterName'] as const) {
       if (options[name] !== undefined) throw new TypeError(`give url or ${name}, not both`);
     }
     const parsed = parseRedisUrl(options.url);
     if (parsed.cluster) nodes = [...parsed.nodes];
-    else {
+    else if (parsed.masterName !== undefined) {
+      sentinels = [...parsed.nodes];
+      masterName = parsed.masterName;
+    } else {
       const only = parsed.nodes[0];
       if (only !== undefined) ({ host, port } = only);
     }
@@ -379,20 +484,41 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     if (options.host !== undefined || options.port !== undefined) {
       throw new TypeError('give nodes (a cluster) or host/port (one server), not both');
     }
-    if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
-      throw new TypeError(
-        `nodes must be a non-empty array of "host:port" or { host, port }, got ${describe(options.nodes)}`,
+    if (options.sentinels !== undefined) {
+      throw new TypeError('give nodes (a cluster) or sentinels, not both');
+    }
+    nodes = checkAddresses('nodes', options.nodes, REDIS_STORE_DEFAULTS.port);
+  }
+  if (options.sentinels !== undefined) {
+    if (options.host !== undefined || options.port !== undefined) {
+      throw new TypeError('give sentinels or host/port (one server), not both');
+    }
+    sentinels = checkAddresses('sentinels', options.sentinels, 26379);
+  }
+  if (options.masterName !== undefined) {
+    if (typeof options.masterName !== 'string') throw new TypeError('masterName must be a string');
+    if (!MASTER_NAME.test(options.masterName)) {
+      throw new RangeError(
+        'masterName must be letters, digits, ".", "_", ":" or "-" (at most 128) (the name of `sentinel monitor`)',
       );
     }
-    nodes = options.nodes.map((node: unknown, i) => {
-      if (typeof node === 'string') return parseAddress(node, `nodes[${i}]`);
-      if (node !== null && typeof node === 'object') {
-        const { host: h, port: p } = node as { host?: unknown; port?: unknown };
-        return { host: checkHost(`nodes[${i}].host`, h), port: checkPort(`nodes[${i}].port`, p) };
-      }
-      throw new TypeError(`nodes[${i}] must be "host:port" or { host, port }`);
-    });
+    masterName = options.masterName;
   }
+  if (sentinels !== undefined && masterName === undefined) {
+    throw new TypeError('sentinels need masterName (the name the sentinels monitor the master as)');
+  }
+  if (masterName !== undefined && sentinels === undefined) {
+    throw new TypeError('masterName needs sentinels');
+  }
+  const sentinelUsername =
+    options.sentinelUsername === undefined
+      ? undefined
+      : stringOption('sentinelUsername', options.sentinelUsername);
+  if (options.sentinelPassword !== undefined && typeof options.sentinelPassword !== 'string') {
+    // Never describe the value: it is a secret.
+    throw new TypeError('sentinelPassword must be a string');
+  }
+  const sentinelPassword = options.sentinelPassword;
   if (options.host !== undefined) host = checkHost('host', options.host);
   if (options.port !== undefined) port = checkPort('port', options.port);
   if (options.db !== undefined) db = checkInteger('db', options.db, 0, 65_535);
@@ -419,7 +545,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
 
   const clock = functionOption('clock', options.clock) ?? Date.now;
   const onError = functionOption('onError', options.onError);
-  const waitForConnection = booleanOption('waitForConnection', options.waitForConnection, true);
+  const requireStore = booleanOption('requireStore', options.requireStore);
   const clientOptions = options.clientOptions ?? {};
   if (clientOptions === null || typeof clientOptions !== 'object' || Array.isArray(clientOptions)) {
     throw new TypeError(`clientOptions must be an object, got ${describe(clientOptions)}`);
@@ -435,6 +561,10 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     port,
     db,
     nodes,
+    sentinels,
+    masterName,
+    sentinelUsername,
+    sentinelPassword,
     username,
     password,
     tls,
@@ -470,11 +600,38 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
       // Redis's own limit is 512 MiB per string; sessions are a few KiB.
       64 * 1024 * 1024,
     ),
-    waitForConnection,
+    startupTimeoutMs: checkInteger(
+      'startupTimeoutMs',
+      options.startupTimeoutMs ?? REDIS_STORE_DEFAULTS.startupTimeoutMs,
+      0,
+      600_000,
+    ),
+    requireStore,
     clock,
     onError,
     clientOptions,
   };
+}
+
+/** A non-empty array of `"host:port"` or `{ host, port }`. */
+function checkAddresses(
+  name: string,
+  value: unknown,
+  defaultPort: number,
+): { host: string; port: number }[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError(
+      `${name} must be a non-empty array of "host:port" or { host, port }, got ${describe(value)}`,
+    );
+  }
+  return value.map((node: unknown, i) => {
+    if (typeof node === 'string') return parseAddress(node, `${name}[${i}]`, defaultPort);
+    if (node !== null && typeof node === 'object') {
+      const { host: h, port: p } = node as { host?: unknown; port?: unknown };
+      return { host: checkHost(`${name}[${i}].host`, h), port: checkPort(`${name}[${i}].port`, p) };
+    }
+    throw new TypeError(`${name}[${i}] must be "host:port" or { host, port }`);
+  });
 }
 
 function checkPort(name: string, value: unknown): number {

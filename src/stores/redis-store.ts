@@ -1,5 +1,5 @@
-// RedisStore: the session store in Redis (one server, or a Redis Cluster), shared by every process
-// and host of a service.
+// RedisStore: the session store in Redis (one server, a Redis Cluster, or a master found through
+// Redis Sentinel), shared by every process and host of a service.
 //
 // Every operation is one command on one key — SET … PXAT, GET, GETDEL, DEL — so none needs
 // multi-key atomicity and a cluster needs no hash tags: `take` is atomic because GETDEL is. Listing
@@ -10,7 +10,10 @@
 // Hence: no offline queue (a command while disconnected fails at once), no retries of a command
 // after a reconnect, a deadline on every command, a hard cap on commands in flight, a socket that
 // stays silent while commands wait is declared dead and reconnected, and reconnection attempts at
-// most `maxReconnectDelayMs` apart so that the store is back soon after Redis is.
+// most `maxReconnectDelayMs` apart, so that the store is back soon after Redis is. The same holds
+// from the first second: a Redis that is down when the store opens is an outage like any other
+// (the store starts `degraded` after `startupTimeoutMs` and connects in the background), while a
+// Redis that answers and refuses the settings (password, database) is a mistake and fails `create`.
 import type { Cluster, Redis } from 'ioredis';
 import { checkListOptions, matchesList } from './list-options.js';
 import { SessionCacheError } from '../common/errors.js';
@@ -42,6 +45,7 @@ import {
   type RedisStoreOptions,
   type ResolvedRedisOptions,
 } from './redis-options.js';
+import { StoreStateTracker, type StoreState } from './store-state.js';
 import {
   checkBytes,
   checkDeadline,
@@ -68,11 +72,14 @@ export {
  * - `timeout` (`ERR_STORE_TIMEOUT`): no answer within `commandTimeoutMs`;
  * - `overloaded` (`ERR_STORE_OVERLOADED`): `maxPendingCommands` commands were already in flight;
  * - `unsupported` (`ERR_STORE_UNSUPPORTED`): the server lacks a command the store needs (Redis < 6.2);
- * - `command` (`ERR_STORE_COMMAND`): Redis answered with an error (e.g. `NOAUTH`, `OOM`, `MOVED`
- *   storms).
+ * - `command` (`ERR_STORE_COMMAND`): Redis answered with an error (e.g. `OOM`, `MOVED` storms);
+ * - `config` (`ERR_STORE_CONFIG`): Redis answered and refused the store's settings — a wrong
+ *   password or user (`WRONGPASS`, `NOAUTH`), a database it does not have, an ACL without the
+ *   commands (`NOPERM`). Not an outage: {@link RedisStore.create} rejects with it even when it
+ *   would start degraded.
  */
 export type RedisStoreErrorReason =
-  'closed' | 'unavailable' | 'timeout' | 'overloaded' | 'unsupported' | 'command';
+  'closed' | 'unavailable' | 'timeout' | 'overloaded' | 'unsupported' | 'command' | 'config';
 
 /** The codes a {@link RedisStoreError} carries (a subset of {@link StoreErrorCode}). */
 export type RedisStoreErrorCode =
@@ -81,7 +88,8 @@ export type RedisStoreErrorCode =
   | 'ERR_STORE_TIMEOUT'
   | 'ERR_STORE_OVERLOADED'
   | 'ERR_STORE_UNSUPPORTED'
-  | 'ERR_STORE_COMMAND';
+  | 'ERR_STORE_COMMAND'
+  | 'ERR_STORE_CONFIG';
 
 const REDIS_ERROR_CODES: Readonly<Record<RedisStoreErrorReason, RedisStoreErrorCode>> = {
   closed: 'ERR_STORE_CLOSED',
@@ -90,6 +98,7 @@ const REDIS_ERROR_CODES: Readonly<Record<RedisStoreErrorReason, RedisStoreErrorC
   overloaded: 'ERR_STORE_OVERLOADED',
   unsupported: 'ERR_STORE_UNSUPPORTED',
   command: 'ERR_STORE_COMMAND',
+  config: 'ERR_STORE_CONFIG',
 };
 
 /**
@@ -111,6 +120,15 @@ export class RedisStoreError extends SessionCacheError<RedisStoreErrorCode> {
     this.reason = reason;
   }
 }
+
+/**
+ * Errors that say the settings are wrong rather than that Redis is away: a wrong password or user,
+ * a password missing, a database the server does not have, an ACL that forbids a command, a TLS
+ * certificate refused (either way: an unknown CA, a host name that does not match, a client
+ * certificate missing).
+ */
+const CONFIG_ERROR =
+  /WRONGPASS|NOAUTH|invalid username-password|DB index is out of range|NOPERM|certificate/i;
 
 /** Keys per SCAN page and per pipeline in `list`, `clear` and `stats`. */
 const SCAN_COUNT = 500;
@@ -145,7 +163,8 @@ async function loadIoredis(): Promise<IoredisModule> {
 
 /**
  * A {@link SessionStore} in Redis ≥ 6.2 (or a Redis-compatible server with `SET … PXAT` and
- * `GETDEL`, e.g. Valkey), one server or a Redis Cluster. Create it with {@link RedisStore.create}.
+ * `GETDEL`, e.g. Valkey): one server, a Redis Cluster, or the master that Redis Sentinel names
+ * (followed across failovers). Create it with {@link RedisStore.create}.
  *
  * Each session is one Redis string, key `keyPrefix ‖ NUL ‖ namespace ‖ NUL ‖ id` (bytes), value a
  * 9-byte header (format, deadline) and the stored bytes; Redis expires it at its deadline.
@@ -154,12 +173,15 @@ async function loadIoredis(): Promise<IoredisModule> {
  *
  * A down, unreachable or paused Redis makes operations fail fast (at once while disconnected,
  * within `commandTimeoutMs` otherwise) and never queues them: the cache turns the failures into
- * full handshakes and dropped writes.
+ * full handshakes and dropped writes. That includes a Redis that is down when the store is
+ * created: `create` resolves within `startupTimeoutMs` with the store `degraded` (see
+ * {@link RedisStore.state}) unless `requireStore` is set.
  *
  * @example
  * ```ts
  * const store = await RedisStore.create({ url: 'redis://:secret@10.0.0.5:6379/0' });
  * const cluster = await RedisStore.create({ url: 'redis+cluster://10.0.0.5:7000,10.0.0.6:7000' });
+ * const ha = await RedisStore.create({ url: 'redis+sentinel://10.0.0.7:26379,10.0.0.8:26379/sessions' });
  * ```
  */
 export class RedisStore implements SessionStore {
@@ -169,6 +191,8 @@ export class RedisStore implements SessionStore {
   readonly maxValueBytes: number;
   /** Whether the store talks to a Redis Cluster. */
   readonly cluster: boolean;
+  /** Whether the store finds its master through Redis Sentinel. */
+  readonly sentinel: boolean;
 
   readonly #options: ResolvedRedisOptions;
   readonly #client: Client;
@@ -178,8 +202,17 @@ export class RedisStore implements SessionStore {
   #closing: Promise<void> | undefined;
   /** The last connection-level error, for the message of `unavailable` errors. */
   #lastError: Error | undefined;
-  /** The last error of one cluster node (ECONNREFUSED, WRONGPASS, …). */
+  /** The last error of one cluster node or sentinel (ECONNREFUSED, WRONGPASS, …). */
   #lastNodeError: Error | undefined;
+  readonly #state: StoreStateTracker;
+  /** Told of a reply that says the settings are wrong, while `create` waits (see #start). */
+  #onConfigError: ((error: Error) => void) | undefined;
+  /** Told when the store is first ready, while `create` waits (see #start). */
+  #onStartReady: (() => void) | undefined;
+  /** This connection's `SELECT` was refused (see #onReady). */
+  #selectRefused = false;
+  /** Connects again after a connection was dropped for a refused `SELECT`. */
+  #retryTimer: NodeJS.Timeout | undefined;
   readonly #ioredis: IoredisModule;
   readonly #watchers = new RevocationWatchers();
   readonly #channel: Buffer;
@@ -191,6 +224,8 @@ export class RedisStore implements SessionStore {
     this.#options = options;
     this.maxValueBytes = options.maxValueBytes;
     this.cluster = options.nodes !== undefined;
+    this.sentinel = options.sentinels !== undefined;
+    this.#state = new StoreStateTracker('redis', this.#where());
     this.#keys = new RedisKeyCodec(options.keyPrefix);
     this.#clock = options.clock;
     this.#ioredis = ioredis;
@@ -207,6 +242,10 @@ export class RedisStore implements SessionStore {
       // A cluster's own errors are generic ("Failed to refresh slots cache."); the nodes' say why.
       if (node !== undefined) this.#lastNodeError = safe;
       else this.#lastError = safe;
+      if (CONFIG_ERROR.test(safe.message)) {
+        if (/DB index is out of range/i.test(safe.message)) this.#selectRefused = true;
+        this.#onConfigError?.(safe);
+      }
       if (this.#options.onError !== undefined) {
         try {
           this.#options.onError(safe);
@@ -217,26 +256,39 @@ export class RedisStore implements SessionStore {
     };
     this.#client.on('error', onError);
     if (this.cluster) this.#client.on('node error', onError);
+    if (this.sentinel) {
+      this.#client.on(
+        'sentinelError',
+        (error: Error) => (this.#lastNodeError = this.#scrub(error)),
+      );
+    }
+    // A new connection: its SELECT has not been refused (yet).
+    this.#client.on('connect', () => (this.#selectRefused = false));
+    this.#client.on('ready', () => this.#onReady());
+    this.#client.on('close', () => {
+      // Lost after being ready: degraded now. Never connected yet: still starting (#start decides).
+      if (this.#state.state === 'ready') this.#state.set('degraded', this.#reason());
+    });
   }
 
   /**
-   * Creates a store and (with `waitForConnection`, the default) waits until Redis answers.
+   * Creates a store and waits at most `startupTimeoutMs` until Redis answers. Then, connected or
+   * not, it resolves: a store that could not connect is `degraded` (every call fails at once) and
+   * keeps connecting in the background — unless `requireStore` is set, when it rejects.
    * @throws TypeError/RangeError naming a bad option (before any connection is tried)
    * @throws {@link SessionCacheError} `ERR_DEPENDENCY_MISSING`, naming the fix, when the optional
    * dependency ioredis is not installed
-   * @throws {@link RedisStoreError} `ERR_STORE_UNAVAILABLE` when Redis does not answer within
-   * `connectTimeoutMs` (3 × for a cluster), refuses the connection or rejects the credentials
+   * @throws {@link RedisStoreError} `ERR_STORE_CONFIG` (`config`) when Redis answers and refuses the
+   * settings: a wrong password or user, a database it does not have (`redis://host/20` against 16
+   * databases)
+   * @throws {@link RedisStoreError} `ERR_STORE_UNAVAILABLE` (`unavailable`), only with
+   * `requireStore`, when Redis refuses the connection or does not answer within `startupTimeoutMs`
    */
   static async create(options: RedisStoreOptions = {}): Promise<RedisStore> {
     const resolved = resolveRedisOptions(options);
     const store = new RedisStore(resolved, await loadIoredis());
-    if (!resolved.waitForConnection) {
-      // Connection failures surface as `error` events and failed operations; retries go on.
-      store.#client.connect().catch(() => undefined);
-      return store;
-    }
     try {
-      await store.#connect();
+      await store.#start();
     } catch (error) {
       await store.close();
       throw error;
@@ -245,45 +297,113 @@ export class RedisStore implements SessionStore {
   }
 
   /**
-   * Connects, bounded by `connectTimeoutMs` (ioredis bounds only the TCP part of it); a cluster gets
-   * three times that, for discovery and then a connection to every master.
+   * Connects, waiting at most `startupTimeoutMs`. ioredis goes on trying after a failed first
+   * attempt (retryStrategy), so failing open is only a matter of not waiting any longer; failing
+   * fast (`requireStore`) gives up at the first failure, as its error says best what is wrong.
    */
-  async #connect(): Promise<void> {
+  async #start(): Promise<void> {
+    const { startupTimeoutMs, requireStore } = this.#options;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      const ms = this.#options.connectTimeoutMs * (this.cluster ? 3 : 1);
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    const outcome = await new Promise<'ready' | 'timeout' | { error: unknown }>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), startupTimeoutMs);
+      // A reply that says the settings are wrong ends the wait in either mode: it is no outage.
+      this.#onConfigError = (error) => resolve({ error });
+      this.#onStartReady = () => resolve('ready');
+      this.#client.connect().catch((error: unknown) => {
+        if (requireStore) resolve({ error });
+      });
     });
-    try {
-      await Promise.race([this.#connectAll(), timeout]);
-    } catch (error) {
-      // ioredis rejects connect() with "Connection is closed."; the error event said why.
-      const causes = [this.#lastError ?? this.#scrub(error), this.#lastNodeError]
-        .filter((cause) => cause !== undefined)
-        .map((cause) => cause.message.replace(/\.$/, ''));
+    clearTimeout(timer);
+    this.#onConfigError = undefined;
+    this.#onStartReady = undefined;
+    if (outcome === 'ready') return;
+    const causes = [
+      ...(outcome === 'timeout' ? [`no answer within ${startupTimeoutMs} ms`] : []),
+      this.#lastError ?? (outcome === 'timeout' ? undefined : this.#scrub(outcome.error)),
+      this.#lastNodeError,
+    ]
+      .filter((cause) => cause !== undefined)
+      .map((cause) => (typeof cause === 'string' ? cause : cause.message.replace(/\.$/, '')));
+    const why = [...new Set(causes)].join('; ');
+    if (outcome !== 'timeout' && CONFIG_ERROR.test(why)) {
+      if (/DB index is out of range/i.test(why)) {
+        throw new RedisStoreError(
+          'config',
+          `RedisStore: ${this.#where()} has no database ${this.#options.db} (${why}); its \`databases\` setting says how many it has, numbered from 0`,
+        );
+      }
+      throw new RedisStoreError('config', `RedisStore: ${this.#where()} refused the login: ${why}`);
+    }
+    if (requireStore) {
       throw new RedisStoreError(
         'unavailable',
-        `RedisStore could not connect to ${this.#where()}: ${[...new Set(causes)].join('; ')}`,
+        `RedisStore could not connect to ${this.#where()}: ${why}`,
       );
-    } finally {
-      clearTimeout(timer);
     }
+    this.#state.set('degraded', why);
   }
 
   /**
-   * Connects; for a cluster, also opens the connection to every master (a PING each), so that the
-   * first commands after `create` do not each wait for one and time out.
+   * The client is ready: the store is, unless this connection's `SELECT` was refused — ioredis
+   * then carries on with database 0, which the store must never use: it drops the connection
+   * (and tries again later: the server may be reconfigured). A cluster first opens its connection
+   * to every master (a PING each, failures ignored: those masters' slots fail until reachable), so
+   * that the first commands do not each wait for one.
    */
-  async #connectAll(): Promise<void> {
-    await this.#client.connect();
-    if (this.#options.nodes !== undefined) {
-      await Promise.all((this.#client as Cluster).nodes('master').map((node) => node.ping()));
+  #onReady(): void {
+    if (this.#selectRefused) {
+      this.#selectRefused = false;
+      this.#client.disconnect();
+      this.#state.set('degraded', `${this.#where()} has no database ${this.#options.db}`);
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = setTimeout(() => {
+        if (this.#closing === undefined) this.#client.connect().catch(() => undefined);
+      }, this.#options.maxReconnectDelayMs);
+      return;
     }
+    const ready = (): void => {
+      if (this.#closing !== undefined || this.#client.status !== 'ready') return;
+      this.#state.set('ready');
+      this.#onStartReady?.();
+    };
+    if (!this.cluster) return ready();
+    const masters = (this.#client as Cluster).nodes('master');
+    void Promise.allSettled(masters.map((node) => node.ping())).then(ready);
+  }
+
+  /** Why the store is not connected, for messages: the last errors, without the password. */
+  #reason(): string | undefined {
+    const causes = [this.#lastError, this.#lastNodeError]
+      .filter((cause) => cause !== undefined)
+      .map((cause) => cause.message.replace(/\.$/, ''));
+    return causes.length === 0 ? undefined : [...new Set(causes)].join('; ');
+  }
+
+  /**
+   * Whether the store can be used now (see {@link SessionStore.state}): `connecting` until the
+   * first connection or `startupTimeoutMs`; `ready` while connected (a cluster: to its slot map);
+   * `degraded` while not — every call then fails at once with `unavailable`, and the store
+   * reconnects in the background; `closed` after {@link close}. Each change is published on the
+   * `storeState` diagnostics channel. A paused or blackholed Redis keeps a connection open: the
+   * store stays `ready` (calls fail at `commandTimeoutMs`) until the socket is declared dead,
+   * 4 × `commandTimeoutMs` (at least 1 s) after the last reply.
+   */
+  state(): StoreState {
+    return this.#state.state;
   }
 
   /** Whether the store is connected now (operations would be sent rather than fail at once). */
   get connected(): boolean {
-    return this.#closing === undefined && this.#client.status === 'ready';
+    return this.#usable();
+  }
+
+  /** Connected and ready, not closing: a command would be sent. */
+  #usable(): boolean {
+    return (
+      this.#closing === undefined &&
+      this.#state.state === 'ready' &&
+      this.#client.status === 'ready'
+    );
   }
 
   /** Commands sent and not yet answered (bounded by `maxPendingCommands`). */
@@ -409,7 +529,7 @@ export class RedisStore implements SessionStore {
               .filter((address) => address.host !== '' && address.port > 0),
             ...options.nodes,
           ];
-    const first = addresses()[0]!;
+    const first = options.nodes === undefined ? undefined : addresses()[0];
     return new RevocationSubscriber({
       connect: () => newSubscriber(options, this.#ioredis, first),
       // A cluster's subscriber moves on to the next master (any node receives every PUBLISH).
@@ -544,6 +664,8 @@ export class RedisStore implements SessionStore {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#state.set('closed');
+      clearTimeout(this.#retryTimer);
       this.#subscriber?.close();
       this.#subscriber = undefined;
       this.#watchers.clear();
@@ -595,7 +717,7 @@ export class RedisStore implements SessionStore {
     if (this.#closing !== undefined) {
       return Promise.reject(new RedisStoreError('closed', 'RedisStore is closed'));
     }
-    if (this.#client.status !== 'ready') {
+    if (!this.#usable()) {
       const last = this.#lastError === undefined ? '' : ` (last error: ${this.#lastError.message})`;
       return Promise.reject(
         new RedisStoreError('unavailable', `Redis at ${this.#where()} is not connected${last}`),
@@ -705,21 +827,33 @@ export class RedisStore implements SessionStore {
     return new RedisStoreError(reason, `Redis ${command} failed: ${message}`);
   }
 
-  /** The error (or a new one) with the password removed from its message. */
+  /** The error (or a new one) with the passwords removed from its message. */
   #scrub(error: unknown): Error {
-    const password = this.#options.password;
+    const secrets = [this.#options.password, this.#options.sentinelPassword].filter(
+      (secret): secret is string => secret !== undefined && secret !== '',
+    );
     const message = error instanceof Error ? error.message : String(error);
-    if (password === undefined || password === '' || !message.includes(password)) {
+    if (!secrets.some((secret) => message.includes(secret))) {
       return error instanceof Error ? error : new Error(message);
     }
-    return new Error(message.split(password).join('***'));
+    let scrubbed = message;
+    for (const secret of secrets) scrubbed = scrubbed.split(secret).join('***');
+    return new Error(scrubbed);
   }
 
-  /** Where Redis is, for messages: host:port (or the cluster's seed nodes), never credentials. */
+  /**
+   * Where Redis is, for messages: host:port, the cluster's seed nodes, or the sentinels and the
+   * master name; never credentials.
+   */
   #where(): string {
-    const nodes = this.#options.nodes;
-    if (nodes === undefined) return `${this.#options.host}:${this.#options.port}`;
-    return `cluster ${nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
+    const list = (nodes: readonly { host: string; port: number }[]): string =>
+      nodes.map((node) => `${node.host}:${node.port}`).join(',');
+    const { nodes, sentinels } = this.#options;
+    if (nodes !== undefined) return `cluster ${list(nodes)}`;
+    if (sentinels !== undefined) {
+      return `master ${this.#options.masterName ?? ''} of sentinels ${list(sentinels)}`;
+    }
+    return `${this.#options.host}:${this.#options.port}`;
   }
 }
 
@@ -752,12 +886,46 @@ function connectionOptions(options: ResolvedRedisOptions): Record<string, unknow
   };
 }
 
+/**
+ * Where a single client connects: host and port, or (Sentinel) the sentinels to ask for the
+ * master's address on every (re)connection, checking that what it reached is a master (ioredis's
+ * ready check reads the role), never a replica. A master demoted while connected (a manual
+ * failover, a partition healed) answers writes with `READONLY`: the store then reconnects through
+ * the sentinels (`reconnectOnError`). Not ioredis's `failoverDetector`: in our failover tests its
+ * `+switch-master` handler, firing while the client was already reconnecting, left the client
+ * stuck without a connection for good.
+ */
+function addressOptions(options: ResolvedRedisOptions): Record<string, unknown> {
+  if (options.sentinels === undefined) return { host: options.host, port: options.port };
+  return {
+    sentinels: options.sentinels.map(({ host, port }) => ({ host, port })),
+    name: options.masterName,
+    role: 'master',
+    ...(options.sentinelUsername === undefined
+      ? {}
+      : { sentinelUsername: options.sentinelUsername }),
+    ...(options.sentinelPassword === undefined
+      ? {}
+      : { sentinelPassword: options.sentinelPassword }),
+    // rediss+sentinel: TLS to the sentinels and to the data nodes (ioredis uses plain TCP to the
+    // master found through sentinels unless enableTLSForSentinelMode is set).
+    ...(options.tls === undefined
+      ? {}
+      : { sentinelTLS: options.tls, enableTLSForSentinelMode: true }),
+    sentinelCommandTimeout: options.commandTimeoutMs,
+    sentinelRetryStrategy: reconnectDelay(options.maxReconnectDelayMs),
+    sentinelReconnectStrategy: reconnectDelay(options.maxReconnectDelayMs),
+  };
+}
+
 function newRedis(options: ResolvedRedisOptions, ioredis: IoredisModule): Redis {
   return new ioredis.Redis({
     ...options.clientOptions,
     ...connectionOptions(options),
-    host: options.host,
-    port: options.port,
+    ...addressOptions(options),
+    ...(options.sentinels === undefined
+      ? {}
+      : { reconnectOnError: (error: Error) => /^READONLY/.test(error.message) }),
     db: options.db,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -774,7 +942,7 @@ function newRedis(options: ResolvedRedisOptions, ioredis: IoredisModule): Redis 
 function newSubscriber(
   options: ResolvedRedisOptions,
   ioredis: IoredisModule,
-  address: { host: string; port: number },
+  address: { host: string; port: number } | undefined,
 ): Redis {
   const extra =
     options.nodes === undefined
@@ -784,8 +952,11 @@ function newSubscriber(
     ...extra,
     ...connectionOptions(options),
     connectionName: 'tls-session-cache:revocations',
-    host: address.host,
-    port: address.port,
+    // A cluster node's address, else the one server's (or, with Sentinel, the master the
+    // sentinels name: a PUBLISH reaches the replicas' subscribers too, so no failover detector).
+    ...(address === undefined
+      ? addressOptions(options)
+      : { host: address.host, port: address.port }),
     ...(options.nodes === undefined ? { db: options.db } : {}),
     lazyConnect: true,
     enableOfflineQueue: false,

@@ -602,6 +602,11 @@ export class SqliteStore implements SessionStore {
     return removed;
   }
 
+  /** In-process: always `ready` until closed (see {@link SessionStore.state}). */
+  state(): 'ready' | 'closed' {
+    return this.#closed ? 'closed' : 'ready';
+  }
+
   /**
    * Stops the sweep and the checkpointer and closes the database connections. Idempotent; other
    * calls throw from the moment it is called. Resolves once the checkpointer thread has exited.

@@ -1,7 +1,10 @@
-// `--store` takes a URL-ish string so that every store (memory, SQLite, Redis, Redis Cluster) fits
-// one option without new flags. Parsing only recognises the form and splits it; opening the store
-// (createStore in src/stores/from-url.ts) checks the rest, e.g. that a file can be opened or a
-// Redis server answers. Adding a store is a new union member, a case below, and a case there.
+// `--store` takes a URL-ish string so that every store (memory, SQLite, Redis, Redis Cluster, Redis
+// Sentinel) fits one option without new flags. Parsing reads the whole form (a Redis URL with the
+// Redis store's own parser, which loads no client), so that a malformed value fails before anything
+// is opened; opening the store (createStore in src/stores/from-url.ts) checks the rest, e.g. that a
+// file can be opened or a Redis server accepts the password. Adding a store is a new union member,
+// a case below, and a case there.
+import { parseRedisUrl } from './redis-options.js';
 
 /** `memory`: the embedded {@link MemoryStore}, in this process only. */
 export interface MemoryStoreUrl {
@@ -36,8 +39,20 @@ export interface RedisClusterStoreUrl {
   readonly url: string;
 }
 
+/**
+ * `redis+sentinel://[user:pass@]HOST:PORT,HOST:PORT,…/MASTER_NAME[/db]` or `rediss+sentinel://…`:
+ * the master that these Redis Sentinels monitor under MASTER_NAME, followed across failovers. Kept
+ * whole like {@link RedisStoreUrl}.
+ */
+export interface RedisSentinelStoreUrl {
+  readonly kind: 'redis-sentinel';
+  /** The URL as given. A secret when it holds a password. */
+  readonly url: string;
+}
+
 /** A parsed `--store` value, discriminated by `kind`. */
-export type StoreUrl = MemoryStoreUrl | SqliteStoreUrl | RedisStoreUrl | RedisClusterStoreUrl;
+export type StoreUrl =
+  MemoryStoreUrl | SqliteStoreUrl | RedisStoreUrl | RedisClusterStoreUrl | RedisSentinelStoreUrl;
 
 /** The forms {@link parseStoreUrl} accepts, for help texts and error messages. */
 export const SUPPORTED_STORES: readonly string[] = [
@@ -46,6 +61,7 @@ export const SUPPORTED_STORES: readonly string[] = [
   'redis://HOST:PORT',
   'rediss://HOST:PORT',
   'redis+cluster://HOST:PORT,HOST:PORT',
+  'redis+sentinel://HOST:PORT,HOST:PORT/MASTER_NAME',
 ];
 
 /**
@@ -56,16 +72,19 @@ export class StoreUrlError extends TypeError {
   override readonly name = 'StoreUrlError';
 }
 
-const REDIS_SCHEMES: Readonly<Record<string, 'redis' | 'redis-cluster'>> = {
+const REDIS_SCHEMES: Readonly<Record<string, 'redis' | 'redis-cluster' | 'redis-sentinel'>> = {
   redis: 'redis',
   rediss: 'redis',
   'redis+cluster': 'redis-cluster',
   'rediss+cluster': 'redis-cluster',
+  'redis+sentinel': 'redis-sentinel',
+  'rediss+sentinel': 'redis-sentinel',
 };
 
 /**
  * Parses a `--store` value: `memory` (also `memory:`), `sqlite:PATH` (also `sqlite:///abs/path`),
- * `redis://…`, `rediss://…`, `redis+cluster://…`, `rediss+cluster://…`.
+ * `redis://…`, `rediss://…`, `redis+cluster://…`, `rediss+cluster://…`, `redis+sentinel://…`,
+ * `rediss+sentinel://…`.
  *
  * @throws {@link StoreUrlError} for an empty, malformed or unknown value.
  * @example
@@ -96,10 +115,19 @@ export function parseStoreUrl(value: string): StoreUrl {
     default: {
       const redis = REDIS_SCHEMES[kind];
       if (redis !== undefined) {
-        // Only the form is checked here; the Redis store reads the rest. The scheme alone is
-        // named in errors: the rest may hold a password.
+        // The scheme alone is named in errors: the rest may hold a password (the Redis parser's
+        // messages never repeat the user info either).
         if (!rest.startsWith('//') || /^\/\/(?:[^@/]*@)?(?:[/?#]|$)/.test(rest)) {
-          throw new StoreUrlError(`the ${kind} store needs ${kind}://HOST:PORT`);
+          throw new StoreUrlError(
+            `the ${kind} store needs ${kind}://HOST:PORT${redis === 'redis-sentinel' ? '/MASTER_NAME' : ''}`,
+          );
+        }
+        try {
+          parseRedisUrl(value);
+        } catch (error) {
+          // "url: the database must be a number" → "the redis store: the database must be a number"
+          const message = error instanceof Error ? error.message.replace(/^url: /, '') : '';
+          throw new StoreUrlError(`the ${kind} store: ${message}`);
         }
         return { kind: redis, url: value };
       }

@@ -125,6 +125,14 @@ export interface SessionStore {
    * @returns a function that stops the reports to this listener (idempotent); `close()` stops all.
    */
   watchRevocations?(listener: RevocationListener): () => void;
+  /**
+   * Whether the store can answer now (see `StoreState`): an in-process store is always `ready`
+   * (and may leave this out); a networked one is `connecting` at first, `degraded` while its
+   * server cannot be reached — every call then fails fast, so the cache does full handshakes —
+   * and `ready` when it is back, publishing each change on the `storeState` diagnostics channel.
+   * Optional: absent means always `ready`.
+   */
+  state?(): 'connecting' | 'ready' | 'degraded' | 'closed';
   /** Size figures. Optional. */
   stats?(): MaybePromise<StoreStats>;
   /**

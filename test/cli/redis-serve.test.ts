@@ -1,7 +1,11 @@
 // Sessions shared across processes through Redis, for real: two `serve` processes (the built CLI)
 // on one redis-server, and on a 3-master Redis Cluster. A session made on A with openssl s_client
 // resumes on B, in TLS 1.2 and TLS 1.3; a TLS 1.3 session offered to A and B at the same moment
-// resumes at most once (single use across processes, by GETDEL).
+// resumes at most once (single use across processes, by GETDEL). Each test waits until both
+// processes say (--log-events) that their store is ready, rather than assuming it is at `listening`
+// (a loaded machine may take longer than startupTimeoutMs to connect: serve then starts degraded).
+// A Redis refused at start does not stop serve (it serves full handshakes, says so in one line, and
+// resumes once Redis is up); --require-store makes it exit instead.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliProcesses, exitOf, type Serving } from '../helpers/cli-processes.js';
+import { READY_BOUND_MS, storeReady, unexpectedStderr } from '../helpers/serve-store.js';
 import {
   freePort,
   skipWithoutRedis,
@@ -73,8 +78,18 @@ function crossProcessTests(
     });
 
     const serveBoth = async (version: '1.2' | '1.3'): Promise<[Serving, Serving]> => {
-      const args = ['--tls', version, '--store', backend.url, '--session-id-context', 'same'];
-      return Promise.all([startServe(args), startServe(args)]);
+      const args = [
+        '--tls',
+        version,
+        '--store',
+        backend.url,
+        '--session-id-context',
+        'same',
+        '--log-events',
+      ];
+      const both = await Promise.all([startServe(args), startServe(args)]);
+      await Promise.all(both.map(storeReady));
+      return both;
     };
 
     it.each([
@@ -96,8 +111,8 @@ function crossProcessTests(
         // A TLS 1.3 ticket is single use: taken by B, it resumes nowhere again.
         expect(reused(await sClient(a.port, [flag, '-sess_in', file]))).toBe(false);
       }
-      expect(a.stderr()).toBe('');
-      expect(b.stderr()).toBe('');
+      expect(unexpectedStderr(a.stderr())).toEqual([]);
+      expect(unexpectedStderr(b.stderr())).toEqual([]);
     });
 
     it('TLS 1.3: one session offered to A and B at the same moment resumes at most once', async () => {
@@ -149,13 +164,67 @@ crossProcessTests('serve --store redis+cluster:// (two processes, 3-master clust
   };
 });
 
+describe.skipIf(NO_REDIS)('serve --store redis: a Redis down at start', () => {
+  it('serves full handshakes, says so in one line, and resumes once Redis is up', async () => {
+    const port = await freePort();
+    const url = `redis://:hunter2-pw@127.0.0.1:${port}`;
+    const serving = await startServe(['--tls', '1.3', '--store', url]);
+    // Listening although Redis refuses: a handshake completes (full), and one line says why.
+    const file = join(dir, 'down-at-start.pem');
+    expect(isNew(await sClient(serving.port, ['-tls1_3', '-sess_out', file]))).toBe(true);
+    expect(reused(await sClient(serving.port, ['-tls1_3', '-sess_in', file]))).toBe(false);
+    const lines = (): string[] =>
+      serving
+        .stderr()
+        .split('\n')
+        .filter((line) => line !== '');
+    expect(lines()).toHaveLength(1);
+    expect(lines()[0]).toMatch(
+      /^tls-session-cache: serve: store redis \(127\.0\.0\.1:\d+\) degraded: .*ECONNREFUSED/,
+    );
+    let redis: RedisServer;
+    try {
+      redis = await startRedis({ port, password: 'hunter2-pw' });
+    } catch {
+      return; // the port was taken meanwhile
+    }
+    try {
+      const answered = performance.now();
+      while (lines().length < 2) {
+        // The bound the store documents for being ready after Redis answers, with room to spare.
+        expect(performance.now() - answered).toBeLessThan(READY_BOUND_MS);
+        await sleep(10);
+      }
+      const readyMs = performance.now() - answered;
+      expect(lines()[1]).toMatch(/^tls-session-cache: serve: store redis .* ready again after/);
+      // And sessions resume again: the breaker probes within a second or so.
+      let resumed = false;
+      let firstResumeMs = 0;
+      while (!resumed) {
+        expect(performance.now() - answered).toBeLessThan(READY_BOUND_MS);
+        const made = join(dir, 'after.pem');
+        await sClient(serving.port, ['-tls1_3', '-sess_out', made]);
+        resumed = reused(await sClient(serving.port, ['-tls1_3', '-sess_in', made]));
+        firstResumeMs = performance.now() - answered;
+      }
+      console.log(
+        `serve, Redis refused at start: store ready ${Math.round(readyMs)} ms and first resumption ${Math.round(firstResumeMs)} ms after Redis answered`,
+      );
+      expect(serving.stderr()).not.toContain('hunter2');
+    } finally {
+      await redis.stop();
+    }
+  });
+});
+
 describe.skipIf(NO_REDIS)('serve --store redis: errors', () => {
-  it('a Redis that does not answer is one line on stderr and exit code 1', async () => {
+  it('--require-store: a Redis that does not answer is one line on stderr and exit code 1', async () => {
     const port = await freePort();
     const result = await runCli([
       'serve',
       '--port',
       '0',
+      '--require-store',
       '--store',
       `redis://:hunter2-pw@127.0.0.1:${port}`,
     ]);

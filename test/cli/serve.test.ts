@@ -178,7 +178,13 @@ describe('serve: invalid options', () => {
   it.each([
     [['--store', 'sqlite:'], 'tls-session-cache: --store: '],
     [['--store', 'sqlite:/nonexistent-dir/x.db'], 'tls-session-cache: --store: '],
-    [['--store', 'redis://user:secret@localhost:6379'], 'tls-session-cache: --store: '],
+    // A Redis that cannot be reached stops serve only with --require-store (else it serves
+    // without it; test/cli/redis-serve.test.ts).
+    [
+      ['--store', 'redis://user:secret@localhost:6379', '--require-store'],
+      'tls-session-cache: --store: ',
+    ],
+    [['--store', 'redis+sentinel://user:secret@localhost:26379'], 'tls-session-cache: --store: '],
     [['--store', 'nonsense'], 'tls-session-cache: --store: '],
     [['--port', 'abc'], 'tls-session-cache: --port: '],
     [['--port', '65536'], 'tls-session-cache: --port: '],

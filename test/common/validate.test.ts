@@ -74,8 +74,8 @@ describe('one set of option rules and messages', () => {
       ],
       [() => new SessionCache({ clock: 5 as never }), 'clock must be a function, got number 5'],
       [
-        () => resolveRedisOptions({ waitForConnection: 'yes' as never }),
-        'waitForConnection must be a boolean, got a string of length 3',
+        () => resolveRedisOptions({ requireStore: 'yes' as never }),
+        'requireStore must be a boolean, got a string of length 3',
       ],
       [
         () => resolveRedisOptions({ keyPrefix: 7 as never }),

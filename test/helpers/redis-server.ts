@@ -44,6 +44,16 @@ export interface RedisServer {
   resume(): void;
   /** Stops the server (SIGTERM, SIGKILL after 5 s) and removes its directory; idempotent. */
   stop(): Promise<void>;
+  /**
+   * Kills the server (SIGKILL, as a crash or a lost host) and keeps its directory, so that
+   * {@link restart} brings the same node back (a cluster node keeps its `nodes.conf`).
+   */
+  kill(): Promise<void>;
+  /**
+   * Starts the server again on the same port, with the same arguments and directory, once it was
+   * killed; resolves with the new handle (which then owns the directory) once it answers PING.
+   */
+  restart(): Promise<RedisServer>;
   /** Runs `redis-cli` against this server and returns its trimmed stdout. */
   cli(...args: string[]): Promise<string>;
 }
@@ -121,8 +131,14 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 
 class PortTakenError extends Error {}
 
-async function startOn(port: number, options: StartRedisOptions): Promise<RedisServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'tsc-redis-'));
+async function startOn(
+  port: number,
+  options: StartRedisOptions,
+  reuseDir?: string,
+): Promise<RedisServer> {
+  const dir = reuseDir ?? mkdtempSync(join(tmpdir(), 'tsc-redis-'));
+  /** Whether this handle still owns the directory (a restart hands it over). */
+  let ownsDir = true;
   const tlsArgs =
     options.tls === undefined
       ? ['--port', String(port)]
@@ -189,8 +205,20 @@ async function startOn(port: number, options: StartRedisOptions): Promise<RedisS
           await exited;
           clearTimeout(timer);
         }
-        rmSync(dir, { recursive: true, force: true });
+        if (ownsDir) rmSync(dir, { recursive: true, force: true });
       }
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+    async restart() {
+      await server.kill();
+      ownsDir = false;
+      stopped = true;
+      return startOn(port, options, dir);
     },
     cli: (...cliArgs) =>
       redisCli(port, [
@@ -282,11 +310,19 @@ export function redisCli(port: number, args: string[]): Promise<string> {
 
 /** A running Redis Cluster of masters started by {@link startRedisCluster}. */
 export interface RedisCluster {
+  /** The nodes now (a {@link restart} replaces the handles). */
   readonly nodes: readonly RedisServer[];
   /** `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,…` */
   readonly url: string;
   /** Stops every node; idempotent. */
   stop(): Promise<void>;
+  /** Kills every node (SIGKILL), keeping their directories: the cluster is down, ports refused. */
+  kill(): Promise<void>;
+  /**
+   * Restarts every killed node on its port and waits until the cluster is `ok` again.
+   * @returns when (`performance.now()`) the cluster was `ok` again: serving every slot
+   */
+  restart(): Promise<number>;
 }
 
 /**
@@ -326,22 +362,72 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       '0',
       '--cluster-yes',
     );
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const infos = await Promise.all(nodes.map((node) => node.cli('cluster', 'info')));
-      if (
-        infos.every((info) => /cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info))
-      ) {
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`cluster not ok after 20 s: ${infos.join('\n')}`);
-      await sleep(50);
-    }
-    return { nodes, url: `redis+cluster://${addresses.join(',')}`, stop };
+    await clusterOk(nodes);
+    return {
+      nodes,
+      url: `redis+cluster://${addresses.join(',')}`,
+      stop,
+      kill: async () => {
+        await Promise.all(nodes.map((node) => node.kill()));
+      },
+      restart: async () => {
+        const restarted = await Promise.all(nodes.map((node) => node.restart()));
+        nodes.splice(0, nodes.length, ...restarted);
+        await clusterOk(nodes);
+        return performance.now();
+      },
+    };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Waits until every node reports `cluster_state:ok` with every slot served (20 s at most). */
+async function clusterOk(nodes: readonly RedisServer[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const infos = await Promise.all(nodes.map((node) => node.cli('cluster', 'info')));
+    if (
+      infos.every((info) => /cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info))
+    ) {
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`cluster not ok after 20 s: ${infos.join('\n')}`);
+    await sleep(50);
+  }
+}
+
+/** A TCP server that accepts connections and never reads or answers: a blackholed Redis. */
+export interface Blackhole {
+  /** How many connections it accepted. */
+  accepted(): number;
+  /** Closes it and every connection it holds. */
+  close(): Promise<void>;
+}
+
+/** Listens on `port` (loopback) as a {@link Blackhole}. */
+export async function blackhole(port: number): Promise<Blackhole> {
+  const sockets = new Set<net.Socket>();
+  let accepted = 0;
+  const server = net.createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, () => resolve());
+  });
+  return {
+    accepted: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** Resolves after `ms` milliseconds. */

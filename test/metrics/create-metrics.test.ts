@@ -66,6 +66,8 @@ describe('createMetrics', () => {
     expect(s.get('tls_session_cache_store_breaker_state{state="closed"}')).toBe(1);
     expect(s.get('tls_session_cache_store_breaker_state{state="open"}')).toBe(0);
     expect(s.get('tls_session_cache_store_breaker_opens_total')).toBe(0);
+    expect(s.get('tls_session_cache_store_state{state="ready"}')).toBe(1);
+    expect(s.get('tls_session_cache_store_state{state="degraded"}')).toBe(0);
 
     // A closed store throws on every read: two failures open the breaker.
     store.close();
@@ -83,6 +85,9 @@ describe('createMetrics', () => {
     expect(s.get('tls_session_cache_store_breaker_opens_total')).toBe(1);
     expect(s.get('tls_session_cache_store_read_errors_total')).toBe(2);
     expect(s.get('tls_session_cache_store_breaker_rejected_reads_total')).toBe(1);
+    // The store's own state, as the adapter reads it (a networked one says `degraded` instead).
+    expect(s.get('tls_session_cache_store_state{state="closed"}')).toBe(1);
+    expect(s.get('tls_session_cache_store_state{state="ready"}')).toBe(0);
 
     const before = await registry.metrics();
     expect(() => createMetrics({ cache, adapter, registry })).toThrow(/already been registered/);

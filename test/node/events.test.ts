@@ -22,6 +22,7 @@ function record(): Seen {
     rejected: [],
     storeError: [],
     breaker: [],
+    storeState: [],
   };
   for (const key of Object.keys(seen) as (keyof Seen)[]) {
     unsubscribe.push(onEvent(key, (m) => (seen[key] as unknown[]).push(m)));

@@ -125,10 +125,10 @@ describe.skipIf(NO_REDIS)('RedisStore (a real redis-server)', () => {
   it('unreachable: ERR_STORE_UNAVAILABLE at create and on every call', async () => {
     const port = await freePort(); // nothing listens there
     expectCode(
-      await failure(() => RedisStore.create({ port, connectTimeoutMs: 500 })),
+      await failure(() => RedisStore.create({ port, requireStore: true, startupTimeoutMs: 500 })),
       'ERR_STORE_UNAVAILABLE',
     );
-    const store = await RedisStore.create({ port, waitForConnection: false });
+    const store = await RedisStore.create({ port, startupTimeoutMs: 0 });
     try {
       expectCode(await failure(() => store.get('ns', id)), 'ERR_STORE_UNAVAILABLE');
       expectCode(await failure(() => store.set('ns', id, id, later())), 'ERR_STORE_UNAVAILABLE');

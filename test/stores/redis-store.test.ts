@@ -170,7 +170,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
     it('treats ids no store can hold as misses without a round trip; set refuses them', async () => {
       const store = await open({
         url: `redis://127.0.0.1:${await freePort()}`,
-        waitForConnection: false,
+        startupTimeoutMs: 0,
       });
       // A closed port: any round trip would reject, so resolving proves none happened.
       expect(await store.get(NS, new Uint8Array(0))).toBeUndefined();
@@ -273,7 +273,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
     it('refuses a past deadline and an oversize value without a round trip', async () => {
       const store = await open({
         url: `redis://127.0.0.1:${await freePort()}`,
-        waitForConnection: false,
+        startupTimeoutMs: 0,
         maxValueBytes: 100,
       });
       expect(await store.set(NS, bytes(1), bytes(1), Date.now())).toBe(false);
@@ -418,17 +418,18 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       expect(failed.error!.message).toMatch(/NOPERM/);
     });
 
-    it('rejects a wrong password at create with a clear error that does not contain it', async () => {
+    it('rejects a wrong password at create with a clear error that does not contain it (a mistake, not an outage: also when failing open)', async () => {
       const wrong = 'not-the-password-71d2';
       for (const options of [
         { url: `redis://:${wrong}@127.0.0.1:${secured.port}` },
         { url: `redis://tls:${wrong}@127.0.0.1:${secured.port}` },
         { port: secured.port, password: wrong },
+        { port: secured.port, password: wrong, requireStore: true },
       ]) {
         const result = await timed(RedisStore.create(options));
         expect(result.error).toBeInstanceOf(RedisStoreError);
-        expect(result.error!.reason).toBe('unavailable');
-        expect(result.error!.code).toBe('ERR_STORE_UNAVAILABLE');
+        expect(result.error!.reason).toBe('config');
+        expect(result.error!.code).toBe('ERR_STORE_CONFIG');
         expect(result.error!.message).toMatch(/WRONGPASS|invalid username-password/);
         expect(result.error!.message).toContain(`127.0.0.1:${secured.port}`);
         expect(result.error!.message).not.toContain(wrong);
@@ -436,6 +437,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
         expect(result.ms).toBeLessThan(2000);
       }
       const none = await timed(RedisStore.create({ port: secured.port }));
+      expect(none.error!.reason).toBe('config');
       expect(none.error!.message).toMatch(/NOAUTH|Authentication required/);
     });
 
@@ -455,7 +457,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       const store = await open({
         port: secured.port,
         password: wrong,
-        waitForConnection: false,
+        startupTimeoutMs: 0,
         onError: (error) => seen.push(error),
       });
       const start = performance.now();
@@ -508,9 +510,15 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       );
       expect(untrusted.error).toBeInstanceOf(RedisStoreError);
       expect(untrusted.error!.message).toMatch(/certificate/i);
-      // Plain redis:// to a TLS port gets no answer it understands: it fails, bounded.
+      // Plain redis:// to a TLS port gets no answer it understands: it fails (with requireStore;
+      // else it is an outage, and the store starts degraded), bounded.
       const plain = await timed(
-        RedisStore.create({ url: `redis://127.0.0.1:${secure.port}`, connectTimeoutMs: 300 }),
+        RedisStore.create({
+          url: `redis://127.0.0.1:${secure.port}`,
+          connectTimeoutMs: 300,
+          startupTimeoutMs: 300,
+          requireStore: true,
+        }),
       );
       expect(plain.error).toBeInstanceOf(RedisStoreError);
       expect(plain.ms).toBeLessThan(1000);
@@ -556,6 +564,20 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
         [{ url: 'redis+cluster://h:1/3' }, /database 0/, RangeError],
         [{ url: 'redis://:s3cr3t-pw@h:99999' }, /port/, RangeError],
         [{ url: 'redis://:s3cr3t-pw@h:1?x=1' }, /query/, TypeError],
+        [{ startupTimeoutMs: -1 }, /startupTimeoutMs/, RangeError],
+        [{ requireStore: 'yes' as unknown as boolean }, /requireStore/, TypeError],
+        [{ waitForConnection: false } as never, /startupTimeoutMs/, TypeError],
+        [{ comandTimeoutMs: 5 } as never, /comandTimeoutMs/, TypeError],
+        [{ url: 'redis+sentinel://h:1' }, /master name/, TypeError],
+        [{ url: 'redis+sentinel://h:1/bad name' }, /master name/, TypeError],
+        [{ url: 'redis+sentinel://:s3cr3t-pw@h:1,/m' }, /sentinel/, TypeError],
+        [{ url: 'redis+sentinel://h:1/m/x' }, /database/, TypeError],
+        [{ sentinels: ['h:1'] }, /masterName/, TypeError],
+        [{ masterName: 'm' }, /sentinels/, TypeError],
+        [{ sentinels: ['h:1'], masterName: 'm', nodes: ['a:1'] }, /sentinels/, TypeError],
+        [{ sentinels: ['h:1'], masterName: 'm', port: 2 }, /sentinels/, TypeError],
+        [{ sentinels: ['h:1'], masterName: 'a b' }, /masterName/, RangeError],
+        [{ sentinelPassword: 12 as unknown as string }, /sentinelPassword/, TypeError],
         [{ password: 12 as unknown as string }, /password/, TypeError],
         [{ clientOptions: { keyPrefix: 'x:' } }, /keyPrefix/, TypeError],
         [
@@ -576,14 +598,15 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       }
     });
 
-    it('says where it could not connect, within connectTimeoutMs', async () => {
+    it('with requireStore, says where it could not connect, within startupTimeoutMs', async () => {
       const port = await freePort();
-      const refused = await timed(RedisStore.create({ port, connectTimeoutMs: 300 }));
+      const failFast = { requireStore: true, connectTimeoutMs: 300, startupTimeoutMs: 500 };
+      const refused = await timed(RedisStore.create({ port, ...failFast }));
       expect(refused.error!.message).toContain(`127.0.0.1:${port}`);
       expect(refused.error!.message).toMatch(/ECONNREFUSED/);
       expect(refused.ms).toBeLessThan(1000);
       const cluster = await timed(
-        RedisStore.create({ url: `redis+cluster://127.0.0.1:${port}`, connectTimeoutMs: 500 }),
+        RedisStore.create({ url: `redis+cluster://127.0.0.1:${port}`, ...failFast }),
       );
       expect(cluster.error!.message).toContain(`cluster 127.0.0.1:${port}`);
       // (ioredis reports only "Failed to refresh slots cache" and "Connection is closed" here.)
@@ -592,7 +615,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       // Something that accepts TCP but never answers: bounded by connectTimeoutMs.
       redis.pause();
       try {
-        const silent = await timed(RedisStore.create({ port: redis.port, connectTimeoutMs: 300 }));
+        const silent = await timed(RedisStore.create({ port: redis.port, ...failFast }));
         expect(silent.error).toBeInstanceOf(RedisStoreError);
         expect(silent.ms).toBeLessThan(1000);
       } finally {
@@ -605,7 +628,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
     it('fails every operation at once when nothing listens, and queues nothing', async () => {
       const store = await open({
         url: `redis://127.0.0.1:${await freePort()}`,
-        waitForConnection: false,
+        startupTimeoutMs: 0,
       });
       const operations: (() => Promise<unknown>)[] = [
         () => store.get(NS, bytes(1)),
@@ -726,9 +749,9 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       }
     });
 
-    it('starts without Redis (waitForConnection: false) and connects when it appears', async () => {
+    it('starts without Redis (startupTimeoutMs: 0) and connects when it appears', async () => {
       const port = await freePort();
-      const store = await open({ port, waitForConnection: false });
+      const store = await open({ port, startupTimeoutMs: 0 });
       expect(store.connected).toBe(false);
       await expect(store.get(NS, bytes(1))).rejects.toThrow(/not connected/);
       let late: RedisServer;
@@ -777,7 +800,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
     it('closes promptly while Redis is down or paused', async () => {
       const down = await RedisStore.create({
         url: `redis://127.0.0.1:${await freePort()}`,
-        waitForConnection: false,
+        startupTimeoutMs: 0,
       });
       expect((await timed(down.close())).ms).toBeLessThan(100);
       const store = await RedisStore.create({ url: redis.url, commandTimeoutMs: 100 });

@@ -96,7 +96,8 @@ export interface DemoOptions {
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const connections = options.connections ?? DEFAULT_DEMO_CONNECTIONS;
   const began = performance.now();
-  const store = await openStoreOption(options.store ?? { kind: 'memory' });
+  // The demo shows resumption through the store: without it there would be nothing to show.
+  const store = await openStoreOption(options.store ?? { kind: 'memory' }, { requireStore: true });
   const running = await startHttpsServer({
     host: '127.0.0.1',
     port: 0,

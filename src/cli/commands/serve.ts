@@ -13,7 +13,8 @@ import {
 } from '../https-server.js';
 import { KEYS_ENV_VAR, loadKeyring } from '../../stores/encryption/key-source.js';
 import type { Keyring } from '../../stores/encryption/keyring.js';
-import { createStore } from '../../stores/from-url.js';
+import { createStore, type CreateStoreOptions } from '../../stores/from-url.js';
+import { onEvent, type StoreStateEvent } from '../../cache/events.js';
 import type { SessionStore } from '../../stores/store.js';
 import { logEvents } from '../../metrics/event-log.js';
 import { createMetrics } from '../../metrics/create-metrics.js';
@@ -41,6 +42,7 @@ export interface RawServeOptions {
   metricsPort?: string;
   metricsHost: string;
   logEvents?: boolean;
+  requireStore?: boolean;
 }
 
 /** `serve`'s monitoring options, checked: the metrics endpoint and the event log. */
@@ -153,8 +155,12 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--metrics-host <host>', 'address of the metrics endpoint', '127.0.0.1')
     .option(
+      '--require-store',
+      'exit if the store (Redis) cannot be reached at start, instead of serving without it (full handshakes) while it reconnects',
+    )
+    .option(
       '--log-events',
-      'print every cache event (new, resume, miss, remove, rejected, store-error, breaker) as a JSON line on stderr',
+      'print every cache event (new, resume, miss, remove, rejected, store-error, breaker, store-state) as a JSON line on stderr',
     )
     // An invalid option is one line on stderr, not the whole help.
     .showHelpAfterError(false)
@@ -165,6 +171,10 @@ Every request is answered with "ok", the TLS protocol and whether the session wa
 Prints one line, "listening on https://HOST:PORT", when ready (and, with --metrics-port, a second
 one, "metrics on http://HOST:PORT/metrics"); SIGTERM or SIGINT stop it. --log-events lines carry
 ids as hex prefixes and never a secret.
+A networked store (Redis) that cannot be reached at start, or is lost later, does not stop the
+server: it serves full handshakes, prints one line on stderr ("store … degraded: …"), reconnects,
+and prints one more ("store … ready again …") when sessions resume again. --require-store exits
+instead when the store is unreachable at start.
 Exit codes: 0 stopped by a signal; 1 error (one line on stderr).
 
 Examples:
@@ -185,7 +195,18 @@ Examples:
           ? undefined
           : optionValue('--metrics-port', () => loadPromClient('the metrics endpoint'));
       const storeLatency = client === undefined ? undefined : new StoreLatencyRecorder();
-      const store = await openStoreOption(options.store as StoreUrl);
+      // Before the store opens, so that its first state change (ready, or degraded at start) is
+      // logged too; an operator sees a lost store in one line, and its return in one more.
+      const stopLogging = monitoring.logEvents
+        ? logEvents((line) => process.stderr.write(line))
+        : undefined;
+      const stopStateLog = onEvent('storeState', (event) => {
+        const line = storeStateLine(event);
+        if (line !== undefined) process.stderr.write(`tls-session-cache: serve: ${line}\n`);
+      });
+      const store = await openStoreOption(options.store as StoreUrl, {
+        requireStore: raw.requireStore === true,
+      });
       let running: RunningHttpsServer;
       try {
         // The server owns the store from here on, and closes it if it cannot start.
@@ -218,9 +239,6 @@ Examples:
           throw new Error(`--metrics-port: ${message.split('\n')[0] ?? ''}`);
         }
       }
-      const stopLogging = monitoring.logEvents
-        ? logEvents((line) => process.stderr.write(line))
-        : undefined;
       let stopping = false;
       const stop = (): void => {
         if (stopping) {
@@ -232,6 +250,7 @@ Examples:
         void Promise.all([running.close(DEFAULT_CLOSE_GRACE_MS), metricsServer?.close()]).then(
           () => {
             stopLogging?.();
+            stopStateLog();
             process.off('SIGTERM', stop);
             process.off('SIGINT', stop);
             process.exitCode = 0;
@@ -250,12 +269,32 @@ Examples:
 }
 
 /**
- * Opens the `--store` store; its failures (a missing optional dependency, a file that cannot be
- * opened, a newer schema) become one line starting with `--store:`.
+ * The log line of a store state change, or `undefined` for changes not worth one: `degraded` (with
+ * why: the last connection error) and `ready` after `degraded`. Never a credential: `where` and
+ * `reason` come from the store, which leaves passwords out.
  */
-export async function openStoreOption(url: StoreUrl): Promise<SessionStore> {
+export function storeStateLine(event: StoreStateEvent): string | undefined {
+  const store = `store ${event.store} (${event.where})`;
+  if (event.state === 'degraded') {
+    return `${store} degraded: ${event.reason ?? 'unreachable'}; serving full handshakes while it reconnects`;
+  }
+  if (event.state === 'ready' && event.previous === 'degraded') {
+    return `${store} ready again after ${(event.previousMs / 1000).toFixed(1)} s degraded`;
+  }
+  return undefined;
+}
+
+/**
+ * Opens the `--store` store; its failures (a missing optional dependency, a file that cannot be
+ * opened, a newer schema, a Redis that refuses the password or database, or with `requireStore` a
+ * Redis that cannot be reached) become one line starting with `--store:`.
+ */
+export async function openStoreOption(
+  url: StoreUrl,
+  options: CreateStoreOptions = {},
+): Promise<SessionStore> {
   try {
-    return await createStore(url);
+    return await createStore(url, options);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`--store: ${message.split('\n')[0] ?? ''}`);

@@ -1,0 +1,253 @@
+// A real Redis Sentinel deployment on loopback for the tests: a primary, a replica and three
+// sentinels (`redis-server --sentinel`, what the `redis-sentinel` command runs), on free ports, with
+// the failure detection made small so that a failover takes seconds. Stopped by their own handles.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, redisCli, sleep, startRedis, type RedisServer } from './redis-server.js';
+
+const HOST = '127.0.0.1';
+
+/** Sentinels this worker started and has not stopped, killed if the worker exits early. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** Options of {@link startSentinelGroup}. */
+export interface SentinelGroupOptions {
+  /** The name the sentinels monitor the primary under. @default 'sessions' */
+  masterName?: string;
+  /**
+   * `sentinel down-after-milliseconds`: how long the primary must not answer before a sentinel
+   * thinks it down (SDOWN); with the quorum (2 of 3) agreeing it is ODOWN and a failover starts.
+   * @default 1000
+   */
+  downAfterMs?: number;
+  /**
+   * `sentinel failover-timeout`: bounds each step of a failover; a failed attempt (e.g. a lost
+   * leader election) is retried by another sentinel after twice this.
+   * @default 3000
+   */
+  failoverTimeoutMs?: number;
+}
+
+/** A running primary + replica + three sentinels. */
+export interface SentinelGroup {
+  /** The name the sentinels monitor the primary under. */
+  readonly masterName: string;
+  /** `redis+sentinel://127.0.0.1:S1,127.0.0.1:S2,127.0.0.1:S3/NAME` */
+  readonly url: string;
+  /** The data nodes: [the first primary, its replica]. */
+  readonly nodes: readonly RedisServer[];
+  /** The sentinels' ports. */
+  readonly sentinelPorts: readonly number[];
+  /**
+   * The longest a failover may take from the primary's death to a replica's promotion, per the
+   * settings: down-after-milliseconds to SDOWN, then ODOWN and an election, then the promotion,
+   * each step bounded by failover-timeout; one failed attempt is retried after 2 × failover-timeout.
+   */
+  readonly failoverBoundMs: number;
+  /** The primary's port, as the first sentinel that answers tells it. */
+  masterPort(): Promise<number>;
+  /** The data node that is the primary now. */
+  primary(): Promise<RedisServer>;
+  /**
+   * Waits until the sentinels name a primary other than `oldPort` and that node says it is one
+   * (bounded by {@link failoverBoundMs}); resolves with its port.
+   */
+  waitForPromotion(oldPort: number): Promise<number>;
+  /**
+   * Waits until every replica has acknowledged everything the primary has written so far (its
+   * `master_repl_offset`), bounded by {@link failoverBoundMs}.
+   */
+  waitForReplication(): Promise<void>;
+  /** Runs `redis-cli` against the first sentinel that answers; its trimmed stdout. */
+  sentinelCli(...args: string[]): Promise<string>;
+  /** Stops everything; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts a primary, a replica of it, and three sentinels; resolves once they all know each other. */
+export async function startSentinelGroup(
+  options: SentinelGroupOptions = {},
+): Promise<SentinelGroup> {
+  const masterName = options.masterName ?? 'sessions';
+  const downAfterMs = options.downAfterMs ?? 1000;
+  const failoverTimeoutMs = options.failoverTimeoutMs ?? 3000;
+  const nodes: RedisServer[] = [];
+  const sentinels: { child: ChildProcess; port: number; dir: string }[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      sentinels.splice(0).map(async ({ child, dir }) => {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+          await exited;
+          clearTimeout(timer);
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }),
+    );
+    await Promise.all(nodes.map((node) => node.stop()));
+  };
+  try {
+    const primary = await startRedis();
+    nodes.push(primary);
+    nodes.push(await startRedis({ args: ['--replicaof', HOST, String(primary.port)] }));
+    for (let i = 0; i < 3; i++) {
+      sentinels.push(await startSentinel(masterName, primary.port, downAfterMs, failoverTimeoutMs));
+    }
+    const ports = sentinels.map((sentinel) => sentinel.port);
+    // Ready when every sentinel sees the replica and the two other sentinels (they find each
+    // other through the primary's hello channel, every 2 s).
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const views = await Promise.all(
+        ports.map((port) => redisCli(port, ['SENTINEL', 'MASTER', masterName]).catch(() => '')),
+      );
+      const ok = views.every(
+        (view) =>
+          /(^|\n)num-slaves\n1(\n|$)/.test(view) && /(^|\n)num-other-sentinels\n2(\n|$)/.test(view),
+      );
+      if (ok) break;
+      if (Date.now() > deadline)
+        throw new Error(`sentinels not ready after 20 s: ${views.join('\n---\n')}`);
+      await sleep(50);
+    }
+    const masterPort = async (): Promise<number> => {
+      for (const port of ports) {
+        const reply = await redisCli(port, [
+          'SENTINEL',
+          'GET-MASTER-ADDR-BY-NAME',
+          masterName,
+        ]).catch(() => '');
+        const found = /\n(\d+)$/.exec(reply);
+        if (found !== null) return Number(found[1]);
+      }
+      throw new Error('no sentinel names a primary');
+    };
+    const failoverBoundMs = downAfterMs + 3 * failoverTimeoutMs;
+    return {
+      masterName,
+      url: `redis+sentinel://${ports.map((port) => `${HOST}:${port}`).join(',')}/${masterName}`,
+      nodes,
+      sentinelPorts: ports,
+      failoverBoundMs,
+      masterPort,
+      primary: async () => {
+        const port = await masterPort();
+        const node = nodes.find((candidate) => candidate.port === port);
+        if (node === undefined) throw new Error(`the primary on port ${port} is not ours`);
+        return node;
+      },
+      waitForPromotion: async (oldPort) => {
+        const end = Date.now() + failoverBoundMs;
+        for (;;) {
+          const port = await masterPort().catch(() => oldPort);
+          if (port !== oldPort) {
+            const role = await redisCli(port, ['ROLE']).catch(() => '');
+            if (role.startsWith('master')) return port;
+          }
+          if (Date.now() > end) {
+            throw new Error(
+              `no promotion within ${failoverBoundMs} ms (down-after + 3 × failover-timeout)`,
+            );
+          }
+          await sleep(20);
+        }
+      },
+      waitForReplication: async () => {
+        const master = await masterPort();
+        const info = await redisCli(master, ['INFO', 'replication']);
+        const target = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? NaN);
+        const end = Date.now() + failoverBoundMs;
+        for (;;) {
+          const now = await redisCli(master, ['INFO', 'replication']);
+          const acked = [...now.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((m) => Number(m[1]));
+          if (acked.length > 0 && acked.every((offset) => offset >= target)) return;
+          if (Date.now() > end)
+            throw new Error(`replicas behind after ${failoverBoundMs} ms: ${now}`);
+          await sleep(20);
+        }
+      },
+      sentinelCli: async (...args) => {
+        let lastError: unknown;
+        for (const port of ports) {
+          try {
+            return await redisCli(port, args);
+          } catch (error) {
+            lastError = error;
+          }
+        }
+        throw lastError;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** One sentinel (`redis-server CONFIG --sentinel`) on a free port; resolves once it answers PING. */
+async function startSentinel(
+  masterName: string,
+  masterPort: number,
+  downAfterMs: number,
+  failoverTimeoutMs: number,
+): Promise<{ child: ChildProcess; port: number; dir: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'tsc-sentinel-'));
+    // The sentinel rewrites its config file as it learns the deployment: it must be its own.
+    const config = join(dir, 'sentinel.conf');
+    writeFileSync(
+      config,
+      [
+        `port ${port}`,
+        `bind ${HOST}`,
+        `dir ${dir}`,
+        'daemonize no',
+        'loglevel warning',
+        `sentinel monitor ${masterName} ${HOST} ${masterPort} 2`,
+        `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
+        `sentinel failover-timeout ${masterName} ${failoverTimeoutMs}`,
+        `sentinel parallel-syncs ${masterName} 1`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn('redis-server', [config, '--sentinel'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) break;
+      if ((await redisCli(port, ['PING']).catch(() => '')) === 'PONG') {
+        return { child, port, dir };
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`sentinel on port ${port} did not answer PING within 10 s: ${output}`);
+      }
+      await sleep(20);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    if (attempt >= 7 || !/already in use|Could not create server TCP/i.test(output)) {
+      throw new Error(`redis-server --sentinel exited at start: ${output.trim()}`);
+    }
+  }
+}

@@ -1,0 +1,187 @@
+// RedisStore through Redis Sentinel, for real: a primary, a replica and three sentinels on
+// loopback (test/helpers/redis-sentinel.ts). The store finds the primary through the sentinels
+// (`redis+sentinel://…/NAME`), passes the store conformance suite there, and follows a failover:
+// when the primary dies it is `degraded` (every call fails at once) until the sentinels promote
+// the replica, and `ready` on the new primary within the bound its options document after that.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onEvent, type StoreStateEvent } from '../../src/cache/events.js';
+import { REDIS_STORE_DEFAULTS } from '../../src/stores/redis-options.js';
+import type { RedisStoreError } from '../../src/stores/redis-store.js';
+import { RedisStore } from '../../src/stores/redis-store.js';
+import { parseStoreUrl } from '../../src/stores/store-url.js';
+import { runStoreConformance } from '../../src/testing/index.js';
+import { skipWithoutRedis, sleep, type RedisServer } from '../helpers/redis-server.js';
+import { startSentinelGroup, type SentinelGroup } from '../helpers/redis-sentinel.js';
+
+const NO_REDIS = skipWithoutRedis('the Redis Sentinel tests');
+const NS = 'tenant/sentinel';
+const id = (n: number): Uint8Array => Uint8Array.of(n, 9, 8, 7, 6, 5, 4, 3);
+const later = (): number => Date.now() + 60_000;
+/** As in redis-startup.test.ts: ready within this of the (new) primary answering. */
+const BACK_BOUND_MS =
+  REDIS_STORE_DEFAULTS.maxReconnectDelayMs +
+  REDIS_STORE_DEFAULTS.connectTimeoutMs +
+  REDIS_STORE_DEFAULTS.commandTimeoutMs;
+
+describe('redis+sentinel:// URLs', () => {
+  it('parse into sentinels and a master name; a malformed one names the wrong part', () => {
+    expect(parseStoreUrl('redis+sentinel://a:26379,b/mymaster')).toEqual({
+      kind: 'redis-sentinel',
+      url: 'redis+sentinel://a:26379,b/mymaster',
+    });
+    expect(parseStoreUrl('rediss+sentinel://:pw@a:1/m/3').kind).toBe('redis-sentinel');
+    const wrong: [string, RegExp][] = [
+      ['redis+sentinel://a:1', /master name/],
+      ['redis+sentinel://a:1/', /master name/],
+      ['redis+sentinel://a:1/my master', /master name/],
+      ['redis+sentinel://a:1,,b:2/m', /sentinel: "" is not host:port/],
+      ['redis+sentinel://a:99999/m', /port 99999/],
+      ['redis+sentinel://a:1/m/x', /database must be a number/],
+      ['redis+sentinel://:s3cr3t@a:1/m?tls=1', /query/],
+      ['redis+sentinel:///m', /needs redis\+sentinel:\/\/HOST:PORT\/MASTER_NAME/],
+    ];
+    for (const [url, message] of wrong) {
+      let error: unknown;
+      try {
+        parseStoreUrl(url);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, url).toBeInstanceOf(TypeError);
+      expect((error as Error).message, url).toMatch(message);
+      expect((error as Error).message).not.toContain('s3cr3t');
+    }
+  });
+});
+
+describe.skipIf(NO_REDIS)('RedisStore through Redis Sentinel', () => {
+  let group: SentinelGroup;
+  beforeAll(async () => {
+    group = await startSentinelGroup({ downAfterMs: 1000, failoverTimeoutMs: 3000 });
+  }, 60_000);
+  afterAll(async () => {
+    await group?.stop();
+  });
+
+  describe('conformance', () => {
+    let made = 0;
+    runStoreConformance(
+      'RedisStore (Sentinel)',
+      () => RedisStore.create({ url: group.url, keyPrefix: `conformance-${made++}:` }),
+      { describe, it, clock: 'real' },
+    );
+  });
+
+  it('finds the primary through the sentinels and writes there (the replica follows)', async () => {
+    const store = await RedisStore.create({ url: group.url });
+    try {
+      expect(store.state()).toBe('ready');
+      expect(store.sentinel).toBe(true);
+      expect(await store.set(NS, id(1), id(1), later())).toBe(true);
+      const primary = await group.primary();
+      expect(await primary.cli('DBSIZE')).not.toBe('0');
+      expect(await store.take(NS, id(1))).toEqual(id(1));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('follows a failover: degraded when the primary dies, ready on the promoted replica', async () => {
+    const events: StoreStateEvent[] = [];
+    const unsubscribe = onEvent('storeState', (event) => events.push(event));
+    const store = await RedisStore.create({ url: group.url });
+    try {
+      expect(await store.set(NS, id(2), id(2), later())).toBe(true);
+      const old = await group.primary();
+      // Written on the primary, and acknowledged by the replica before the kill.
+      await group.waitForReplication();
+      const killedAt = performance.now();
+      await old.kill();
+      const newPort = await group.waitForPromotion(old.port);
+      const promotedAt = performance.now();
+      let readyAt: number | undefined;
+      while (readyAt === undefined) {
+        if (store.state() === 'ready' && (await store.get(NS, id(2)).catch(() => undefined))) {
+          readyAt = performance.now();
+        } else {
+          expect(performance.now() - promotedAt).toBeLessThan(4 * BACK_BOUND_MS);
+          await sleep(5);
+        }
+      }
+      const timings = {
+        promotionMs: Math.round(promotedAt - killedAt),
+        readyAfterPromotionMs: Math.round(readyAt - promotedAt),
+      };
+      console.log(`sentinel failover: ${JSON.stringify(timings)}`);
+      expect(timings.readyAfterPromotionMs).toBeLessThanOrEqual(BACK_BOUND_MS);
+      // Writes go to the new primary; the session written before the failover survived it.
+      expect(await store.take(NS, id(2))).toEqual(id(2));
+      expect(group.nodes.find((node) => node.port === newPort)).toBeDefined();
+      const states = events.filter((event) => event.store === 'redis').map((event) => event.state);
+      expect(states).toEqual(['ready', 'degraded', 'ready']);
+      // Meanwhile every call failed fast: nothing waited for the dead primary.
+      expect(store.pendingCommands).toBe(0);
+    } finally {
+      unsubscribe();
+      await store.close();
+    }
+    const error = await store.get(NS, id(2)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as RedisStoreError).reason).toBe('closed');
+  }, 60_000);
+
+  it('follows a manual failover (SENTINEL FAILOVER): writes land on the new master at once', async () => {
+    // The primary killed above comes back as a replica of the new one (as an operator would
+    // bring it back; the sentinels alone would convert it only after 8 s of it claiming to be a
+    // master).
+    const killed = group.nodes.find((node) => node.process.signalCode === 'SIGKILL');
+    if (killed !== undefined) {
+      const back = await killed.restart();
+      await back.cli('REPLICAOF', '127.0.0.1', String(await group.masterPort()));
+      (group.nodes as RedisServer[]).splice(group.nodes.indexOf(killed), 1, back);
+    }
+    const store = await RedisStore.create({ url: group.url });
+    try {
+      const before = await group.masterPort();
+      // A replica in sync, known to the sentinels, is needed before a failover can be asked for.
+      const replica = group.nodes.find((node) => node.port !== before)!;
+      const synced = Date.now() + group.failoverBoundMs;
+      while (!/master_link_status:up/.test(await replica.cli('INFO', 'replication'))) {
+        expect(Date.now()).toBeLessThan(synced);
+        await sleep(50);
+      }
+      while (
+        !/\nnum-slaves\n1(\n|$)/.test(
+          await group.sentinelCli('SENTINEL', 'MASTER', group.masterName),
+        )
+      ) {
+        expect(Date.now()).toBeLessThan(synced);
+        await sleep(50);
+      }
+      expect(await store.set(NS, id(5), id(5), later())).toBe(true);
+      await group.sentinelCli('SENTINEL', 'FAILOVER', group.masterName);
+      await group.waitForPromotion(before);
+      const promotedAt = performance.now();
+      // The old master is a replica now: a write that reaches it fails with READONLY (or its
+      // connection is dropped), the store reconnects through the sentinels, writes land anew.
+      let landedAt: number | undefined;
+      while (landedAt === undefined) {
+        if (await store.set(NS, id(6), id(6), later()).catch(() => false))
+          landedAt = performance.now();
+        else {
+          expect(performance.now() - promotedAt).toBeLessThan(4 * BACK_BOUND_MS);
+          await sleep(5);
+        }
+      }
+      console.log(
+        `manual failover: writes land ${Math.round(landedAt - promotedAt)} ms after the promotion`,
+      );
+      expect(landedAt - promotedAt).toBeLessThanOrEqual(BACK_BOUND_MS);
+      expect(await store.take(NS, id(6))).toEqual(id(6));
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
