@@ -94,6 +94,15 @@ export {
   type SessionRecord,
   type StatefulServerOptions,
   type StatefulServerOptionsInput,
+  ticketServerOptions,
+  openTicketKeys,
+  TicketKeys,
+  TicketKeySchedule,
+  DEFAULT_ROTATE_EVERY_MS,
+  DEFAULT_ACCEPT_FOR_MS,
+  DEFAULT_TICKET_REFRESH_MS,
+  type TicketKeysOptions,
+  type TicketKeysStats,
 } from './node/index.js';
 
 // Decoding serialized sessions.
@@ -150,6 +159,7 @@ export {
   onEvent,
   CHANNEL_NAMES,
   type BreakerEvent,
+  type TicketKeysEvent,
   type ChannelMessages,
   type MissEvent,
   type MissReason,

@@ -29,7 +29,9 @@ export type MissReason = 'not-found' | 'expired' | 'rejected' | 'timeout' | 'err
  * - `session-id-context`: made under another session id context;
  * - `host-name`: made for another SNI host name;
  * - `extended-master-secret`: a TLS 1.2 session or hello without the extended master secret
- *   (RFC 7627).
+ *   (RFC 7627);
+ * - `replay`: tickets mode, a TLS 1.3 ticket offered again after its first use (single use);
+ *   the event's `id` is the ticket's first 32 bytes (key name and IV, public).
  */
 export type RejectReason =
   | 'decode'
@@ -39,7 +41,8 @@ export type RejectReason =
   | 'protocol'
   | 'session-id-context'
   | 'host-name'
-  | 'extended-master-secret';
+  | 'extended-master-secret'
+  | 'replay';
 
 /** Message of {@link channels}.`newSession`: a handshake made a session that the cache took. */
 export interface NewSessionEvent {
@@ -115,6 +118,27 @@ export interface StoreStateEvent {
   readonly reason?: string;
 }
 
+/**
+ * Message of {@link channels}.`ticketKeys`: the shared ticket keys of tickets mode changed hands.
+ * - `minted`: this process created the key of `period` and stored it (it was the first to need it);
+ * - `adopted`: this process read the key of `period` that another one stored;
+ * - `local`: the store could not be reached (or held a key this process cannot open), so this
+ *   process encrypts with a key of its own that no other process knows: its tickets resume only
+ *   here until the store answers again;
+ * - `erased`: the key of `period` left memory (its accept window ended).
+ *
+ * Never carries key bytes.
+ */
+export interface TicketKeysEvent {
+  readonly event: 'minted' | 'adopted' | 'local' | 'erased';
+  /** The key's period: `floor(time / rotateEveryMs)`. */
+  readonly period: number;
+  /** The store's `kind`. */
+  readonly store: string;
+  /** For `local`: why (an error message without secrets). */
+  readonly reason?: string;
+}
+
 /** The names of the channels, for `diagnostics_channel.subscribe(name, fn)`. */
 export const CHANNEL_NAMES = Object.freeze({
   newSession: 'tls-session-cache:new',
@@ -125,6 +149,7 @@ export const CHANNEL_NAMES = Object.freeze({
   storeError: 'tls-session-cache:store-error',
   breaker: 'tls-session-cache:breaker',
   storeState: 'tls-session-cache:store-state',
+  ticketKeys: 'tls-session-cache:ticket-keys',
 } as const);
 
 /** Message type of each channel. */
@@ -137,6 +162,7 @@ export interface ChannelMessages {
   storeError: StoreErrorEvent;
   breaker: BreakerEvent;
   storeState: StoreStateEvent;
+  ticketKeys: TicketKeysEvent;
 }
 
 /** A channel whose messages have type `T`. */
@@ -169,6 +195,7 @@ export const channels: { readonly [K in keyof ChannelMessages]: TypedChannel<Cha
     storeError: diagnosticsChannel.channel(CHANNEL_NAMES.storeError),
     breaker: diagnosticsChannel.channel(CHANNEL_NAMES.breaker),
     storeState: diagnosticsChannel.channel(CHANNEL_NAMES.storeState),
+    ticketKeys: diagnosticsChannel.channel(CHANNEL_NAMES.ticketKeys),
   }) as never;
 
 /**

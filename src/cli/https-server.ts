@@ -8,6 +8,7 @@ import type { SessionCache } from '../cache/index.js';
 import type { Attachment } from '../node/index.js';
 import { openSessionCache } from '../front-door/open-session-cache.js';
 import type { SessionService } from '../front-door/session-service.js';
+import type { ResumptionMode } from '../front-door/options.js';
 import type { StoreLatencyRecorder } from '../metrics/store-latency.js';
 import type { StoreAdapter } from '../stores/cache-adapter.js';
 import type { Keyring } from '../stores/encryption/keyring.js';
@@ -62,6 +63,12 @@ export interface HttpsServerOptions {
    * @default undefined (not timed)
    */
   storeLatency?: StoreLatencyRecorder | undefined;
+  /** See `OpenSessionCacheOptions.mode`. */
+  mode?: ResumptionMode;
+  /** See `OpenSessionCacheOptions.rotateEveryMs` (tickets mode). */
+  rotateEveryMs?: number;
+  /** See `OpenSessionCacheOptions.acceptForMs` (tickets mode). */
+  acceptForMs?: number;
 }
 
 /** A listening server made by {@link startHttpsServer}. */
@@ -132,6 +139,9 @@ export async function startHttpsServer(
       : { sessionIdContext: options.sessionIdContext }),
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
+    ...(options.rotateEveryMs === undefined ? {} : { rotateEveryMs: options.rotateEveryMs }),
+    ...(options.acceptForMs === undefined ? {} : { acceptForMs: options.acceptForMs }),
     ...(storeLatency === undefined ? {} : { wrapStore: (store) => storeLatency.wrap(store) }),
   });
   try {

@@ -8,6 +8,8 @@ import { attach as attachLow, type Attachment } from '../node/attach.js';
 import { emptyAttachmentStats, type AttachmentStats } from '../node/attachment-stats.js';
 import { checkStatefulServer } from '../node/check-server.js';
 import { statefulServerOptions, type StatefulServerOptions } from '../node/stateful-options.js';
+import { openTicketKeys, type TicketKeys } from '../node/ticket-keys.js';
+import { ticketServerOptions } from '../node/ticket-server-options.js';
 import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
 import { createStore } from '../stores/from-url.js';
 import type { SessionStore } from '../stores/store.js';
@@ -44,10 +46,14 @@ export async function openSessionCache(
   const opened = isSessionStore(resolved.store)
     ? resolved.store
     : await createStore(resolved.store, resolved.createStore);
+  let tickets: TicketKeys | undefined;
   try {
-    return assemble(opened, resolved);
+    // The store itself, not a wrapStore() wrapper: the keys need its setIfAbsent.
+    if (resolved.tickets !== undefined) tickets = await openTicketKeys(opened, resolved.tickets);
+    return assemble(opened, resolved, tickets);
   } catch (error) {
     // Whatever failed after the store was opened, the store is ours: do not leak it.
+    tickets?.close();
     await opened.close();
     throw error;
   }
@@ -56,6 +62,7 @@ export async function openSessionCache(
 function assemble(
   opened: SessionStore,
   resolved: ReturnType<typeof resolveOptions>,
+  tickets: TicketKeys | undefined,
 ): SessionService {
   const store = resolved.wrapStore === undefined ? opened : resolved.wrapStore(opened);
   if (!isSessionStore(store)) {
@@ -92,7 +99,7 @@ function assemble(
   const serverOptions = (extra?: { secureOptions?: number }): StatefulServerOptions => {
     const given = checkOptions(extra);
     checkKnownKeys('serverOptions', given, ['secureOptions']);
-    return statefulServerOptions({
+    return (tickets === undefined ? statefulServerOptions : ticketServerOptions)({
       sessionIdContext,
       sessionTimeout: timeout,
       ...(given.secureOptions === undefined ? {} : { secureOptions: given.secureOptions }),
@@ -110,8 +117,13 @@ function assemble(
       fix: 'sessions.serverOptions()',
       sessionIdContext,
       sessionTimeout: timeout,
+      issuesTickets: tickets !== undefined,
     });
-    const low = attachLow(server, cache, resolved.attach);
+    const low = attachLow(
+      server,
+      cache,
+      tickets === undefined ? resolved.attach : { ...resolved.attach, tickets },
+    );
     const attachment: Attachment = {
       server: low.server,
       cache: low.cache,
@@ -146,11 +158,14 @@ function assemble(
     storeState: storeState(),
     attachments: sumAttachmentStats(all.map((a) => a.stats())),
     servers: live.size,
+    tickets: tickets?.stats(),
   });
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       for (const attachment of [...live]) attachment.detach();
+      // Ticket keys leave memory (they are never written anywhere but sealed in the store).
+      tickets?.close();
       // Sessions leave memory with reason "closed", which never deletes from the store.
       cache.close();
       // Pending writes land, then the store closes.

@@ -11,6 +11,7 @@ import {
 } from '../cache/options.js';
 import { checkInteger, checkKnownKeys, checkOptions, describe } from '../common/validate.js';
 import type { AttachOptions } from '../node/attach.js';
+import type { TicketKeysOptions } from '../node/ticket-keys.js';
 import { ATTACH_OPTION_KEYS, checkAttachOptionValues } from '../node/check-server.js';
 import {
   DEFAULT_SESSION_ID_CONTEXT,
@@ -18,20 +19,28 @@ import {
   type StatefulServerOptionsInput,
 } from '../node/stateful-options.js';
 import type { StoreCallbacksOptions } from '../stores/cache-adapter.js';
-import { codecFromOptions } from '../stores/encryption/options.js';
+import { AesGcmCodec } from '../stores/encryption/aes-gcm-codec.js';
+import { keyringFromOption } from '../stores/encryption/options.js';
+import type { Keyring } from '../stores/encryption/keyring.js';
 import type { CreateStoreOptions } from '../stores/from-url.js';
 import type { StoredSessionCodec } from '../session/stored-record.js';
 import type { SessionStore } from '../stores/store.js';
 import { parseStoreUrl, type StoreUrl } from '../stores/store-url.js';
 
 /**
- * How sessions resume. `'stateful'`: OpenSSL's session ids (TLS 1.2) and stateful tickets (TLS
- * 1.3), each a reference to a session kept in the store; the server issues no stateless tickets.
+ * How sessions resume (docs/tickets.md compares them):
+ * - `'stateful'`: OpenSSL's session ids (TLS 1.2) and stateful tickets (TLS 1.3), each a reference
+ *   to a session kept in the store; the server issues no stateless tickets. Revocable, single use.
+ * - `'tickets'`: stateless tickets (the client keeps the sealed session) under ticket keys that
+ *   every process shares through the store and rotates on a schedule (`openTicketKeys`); TLS 1.2
+ *   clients without ticket support still resume session ids through the store. Resumes the
+ *   clients that resume TLS 1.2 only through tickets (Go, Firefox). A shared store needs
+ *   `encryption`, which seals the keys in it.
  */
-export type ResumptionMode = 'stateful';
+export type ResumptionMode = 'stateful' | 'tickets';
 
 /** Every {@link ResumptionMode}. */
-export const RESUMPTION_MODES: readonly ResumptionMode[] = ['stateful'];
+export const RESUMPTION_MODES: readonly ResumptionMode[] = ['stateful', 'tickets'];
 
 /**
  * Options of `openSessionCache`. Those picked from another options type are documented there:
@@ -55,7 +64,8 @@ export interface OpenSessionCacheOptions
       StoreCallbacksOptions,
       'encryption' | 'writeTimeoutMs' | 'maxInFlightWrites' | 'breaker' | 'onError'
     >,
-    Pick<CreateStoreOptions, 'startupTimeoutMs' | 'requireStore'> {
+    Pick<CreateStoreOptions, 'startupTimeoutMs' | 'requireStore'>,
+    Pick<TicketKeysOptions, 'rotateEveryMs' | 'acceptForMs' | 'singleUse' | 'allowUnsealedKeys'> {
   /**
    * Where sessions live: `'memory'` (this process only), `'sqlite:PATH'` (the processes of one
    * host), `'redis://HOST:PORT[/DB]'`, `'rediss://…'`, `'redis+cluster://HOST:PORT,…'` (a fleet),
@@ -119,7 +129,19 @@ export const OPEN_SESSION_CACHE_OPTION_KEYS: Readonly<Record<keyof OpenSessionCa
     onError: true,
     startupTimeoutMs: true,
     requireStore: true,
+    rotateEveryMs: true,
+    acceptForMs: true,
+    singleUse: true,
+    allowUnsealedKeys: true,
   };
+
+/** The options that only tickets mode uses: given in stateful mode, they are a mistake. */
+const TICKETS_ONLY: readonly (keyof OpenSessionCacheOptions)[] = [
+  'rotateEveryMs',
+  'acceptForMs',
+  'singleUse',
+  'allowUnsealedKeys',
+];
 
 // Compile-time only: attach()'s unknown-key list must name every AttachOptions key, and no other.
 ATTACH_OPTION_KEYS satisfies Record<keyof AttachOptions, true>;
@@ -136,6 +158,8 @@ export interface ResolvedOptions {
   readonly lookupDeadlineMs: number;
   /** The encryption option turned into its codec (the key file read), or none. */
   readonly codec: StoredSessionCodec | undefined;
+  /** Tickets mode: the options of `openTicketKeys` (keyring, tenant and clock included). */
+  readonly tickets: TicketKeysOptions | undefined;
   readonly attach: AttachOptions;
   readonly createStore: CreateStoreOptions;
   readonly callbacks: Omit<StoreCallbacksOptions, 'encryption' | 'codec'>;
@@ -198,7 +222,30 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     checkInteger('startupTimeoutMs', opts.startupTimeoutMs, 1, 600_000);
   }
   // Reads the key file now: a missing key is an error before the store is opened.
-  const codec = codecFromOptions(undefined, opts.encryption);
+  const keyring: Keyring | undefined =
+    opts.encryption === undefined ? undefined : keyringFromOption(opts.encryption);
+  const codec = keyring === undefined ? undefined : new AesGcmCodec(keyring);
+  if (mode !== 'tickets') {
+    const given = TICKETS_ONLY.find((key) => opts[key] !== undefined);
+    if (given !== undefined) {
+      throw new TypeError(`${given} is an option of mode: 'tickets', but mode is '${mode}'`);
+    }
+  }
+  // openTicketKeys checks its own values (and the keyring a shared store needs) when it opens.
+  const tickets: TicketKeysOptions | undefined =
+    mode !== 'tickets'
+      ? undefined
+      : {
+          ...pickDefined(opts, [
+            'rotateEveryMs',
+            'acceptForMs',
+            'singleUse',
+            'allowUnsealedKeys',
+            'tenant',
+            'clock',
+          ]),
+          ...(keyring === undefined ? {} : { keyring }),
+        };
   return {
     store,
     mode,
@@ -207,6 +254,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     sessionIdContext,
     lookupDeadlineMs,
     codec,
+    tickets,
     attach,
     createStore: {
       maxEntries: cacheSize,

@@ -10,6 +10,7 @@ import type { StoreAdapter, StoreAdapterStats } from '../stores/cache-adapter.js
 import type { SessionStore } from '../stores/store.js';
 import type { ResumptionMode } from './options.js';
 import type { StoreState } from '../stores/store-state.js';
+import type { TicketKeysStats } from '../node/ticket-keys.js';
 
 /** What {@link SessionService.stats} returns: every counter of the assembly in one object. */
 export interface SessionServiceStats {
@@ -33,6 +34,11 @@ export interface SessionServiceStats {
   attachments: AttachmentStats;
   /** Servers attached now. */
   servers: number;
+  /**
+   * Tickets mode: the shared ticket keys (`state` is `local` while this process encrypts with a
+   * key of its own because the store could not be reached); `undefined` in stateful mode.
+   */
+  tickets: TicketKeysStats | undefined;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 import { emptyAttachmentStats, type AttachmentStats } from './attachment-stats.js';
 import { checkAttachArguments } from './check-server.js';
 import { channels, type RejectReason } from '../cache/events.js';
+import type { TicketKeys } from './ticket-keys.js';
 
 /** Options of {@link attach}. */
 export interface AttachOptions {
@@ -59,6 +60,15 @@ export interface AttachOptions {
    * @default true
    */
   requireServerNameMatch?: boolean;
+  /**
+   * Tickets mode: stateless tickets under keys shared through the store (see `openTicketKeys`).
+   * The server must be made with `ticketServerOptions()`. TLS 1.3 sessions are then the tickets
+   * themselves and are not stored; TLS 1.2 clients without ticket support still resume session
+   * ids through the cache. With single use on, each ClientHello is screened by the ticket keys
+   * before Node sees it.
+   * @default undefined (stateful mode)
+   */
+  tickets?: TicketKeys;
 }
 
 /** A cache attached to a server; see {@link attach}. */
@@ -137,6 +147,11 @@ export function attach(
   );
   const requireSni = booleanOption('requireServerNameMatch', options.requireServerNameMatch, true);
 
+  const tickets = options.tickets;
+  if (tickets !== undefined && tickets.singleUse && !readHello) {
+    throw new TypeError('tickets with singleUse need readClientHello: true');
+  }
+
   const stats = emptyAttachmentStats();
   const connections = new WeakMap<Socket, ConnectionState>();
   // The session id context can change with setSecureContext(); read it per use, cache the bytes.
@@ -186,6 +201,20 @@ export function attach(
           if (result.merged) stats.helloMerged++;
           state.hello = result.hello;
           noteHello(result.hello);
+          // Tickets mode keeps its logic in ticket-keys.ts; the connection waits for its verdict.
+          const screened = tickets?.screenHello(
+            result.hello,
+            offersTls13(result.hello) && serverMayUseTls13(server),
+          );
+          if (screened !== undefined) {
+            screened.then(
+              () => {
+                if (!socket.destroyed) handOver(socket);
+              },
+              () => undefined,
+            );
+            return;
+          }
         } else {
           stats.helloPassthrough++;
         }
@@ -215,7 +244,7 @@ export function attach(
     // A pending callback holds back all of the connection's output; never make Node wait.
     done();
     const state = stateOfCurrent();
-    let record: CachedSession;
+    let record: ReturnType<typeof sessionRecordFromDer>;
     try {
       // Node hands each event a fresh Buffer, so the record may keep it without a copy.
       record = sessionRecordFromDer(data, refreshContext(), state?.hello?.serverName);
@@ -223,6 +252,8 @@ export function attach(
       stats.decodeErrors++;
       return;
     }
+    // Tickets mode: a TLS 1.3 session is its ticket; nothing to store.
+    if (tickets !== undefined && record.protocolVersion === TLS1_3_VERSION) return;
     if (state !== undefined) state.sessionId = record.id;
     cache.sessionNegotiated(record);
   };
@@ -249,7 +280,8 @@ export function attach(
     if (hello !== undefined && offersTls13(hello) && serverMayUseTls13(server)) {
       const psk = hello.preSharedKey?.identities[0];
       // A TLS 1.3 handshake resumes only through a PSK; the legacy id is then random.
-      if (psk === undefined) return answer(undefined);
+      // Tickets mode: the PSK is a stateless ticket, which the key callback handles.
+      if (psk === undefined || tickets !== undefined) return answer(undefined);
       id = psk.identity;
       tls13 = true;
     }
@@ -318,6 +350,7 @@ export function attach(
     });
   };
 
+  const detachTickets = tickets?.attachTo(server);
   server.removeAllListeners('connection');
   server.on('connection', onConnection);
   server.on('newSession', onNewSession);
@@ -344,6 +377,7 @@ export function attach(
       server.off('newSession', onNewSession);
       server.off('resumeSession', onResumeSession);
       server.off('secureConnection', onSecureConnection);
+      detachTickets?.();
       delete (server as unknown as Record<symbol, unknown>)[ATTACHED];
     },
   };

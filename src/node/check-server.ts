@@ -17,6 +17,7 @@ export const ATTACH_OPTION_KEYS = {
   helloMaxBytes: true,
   requireExtendedMasterSecret: true,
   requireServerNameMatch: true,
+  tickets: true,
 } as const;
 
 /** The option values {@link checkAttachOptionValues} checks, as `AttachOptions` names them. */
@@ -42,6 +43,11 @@ export interface ServerExpectations {
   readonly sessionIdContext?: string;
   /** The `sessionTimeout` (s) the server must have, when the caller knows it. */
   readonly sessionTimeout?: number;
+  /**
+   * Tickets mode: the server issues tickets on purpose (under shared keys), so the
+   * `SSL_OP_NO_TICKET` check is the ticket key callback's, which refuses the opposite.
+   */
+  readonly issuesTickets?: boolean;
 }
 
 /**
@@ -65,7 +71,10 @@ export function checkStatefulServer(
     sessionTimeout?: unknown;
   };
   const secureOptions = typeof kept.secureOptions === 'number' ? kept.secureOptions : 0;
-  if ((BigInt(secureOptions) & BigInt(constants.SSL_OP_NO_TICKET)) === 0n) {
+  if (
+    expected.issuesTickets !== true &&
+    (BigInt(secureOptions) & BigInt(constants.SSL_OP_NO_TICKET)) === 0n
+  ) {
     throw new TypeError(
       `server issues stateless TLS tickets (no SSL_OP_NO_TICKET in its secureOptions), which ` +
         `resume without the cache: create it with ...${expected.fix}`,
@@ -93,7 +102,11 @@ export function checkStatefulServer(
  * cache with the methods attach calls, and options of known keys.
  */
 export function checkAttachArguments(server: unknown, cache: unknown, options: unknown): void {
-  checkStatefulServer(server, { fix: 'statefulServerOptions()' });
+  const tickets = (options as { tickets?: unknown } | null | undefined)?.tickets !== undefined;
+  checkStatefulServer(server, {
+    fix: tickets ? 'ticketServerOptions()' : 'statefulServerOptions()',
+    issuesTickets: tickets,
+  });
   if (typeof cache !== 'object' || cache === null) {
     throw new TypeError(`attach: cache must be a SessionCache, got ${describe(cache)}`);
   }

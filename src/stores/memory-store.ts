@@ -181,6 +181,19 @@ export class MemoryStore implements SessionStore {
     return entry.index !== -1;
   }
 
+  /**
+   * See {@link SessionStore.setIfAbsent}. One process, one thread: checking and storing in one
+   * synchronous call is atomic. An expired entry counts as absent and is replaced.
+   */
+  setIfAbsent(namespace: string, id: Uint8Array, value: Uint8Array, expiresAtMs: number): boolean {
+    checkNamespace(namespace);
+    checkId(id);
+    checkBytes('value', value);
+    checkDeadline(expiresAtMs);
+    if (this.#live(namespace, id) !== undefined) return false;
+    return this.set(namespace, id, value, expiresAtMs);
+  }
+
   /** See {@link SessionStore.get}. */
   get(namespace: string, id: Uint8Array): Uint8Array | undefined {
     const entry = this.#live(namespace, id);

@@ -62,6 +62,26 @@ export {
   type RedisStoreOptions,
 } from './redis-options.js';
 
+/** The name ioredis gives the set-if-absent script (see {@link RedisStore.setIfAbsent}). */
+const SET_IF_ABSENT_COMMAND = 'tlsSessionCacheSetIfAbsent';
+
+/**
+ * KEYS[1] the key; ARGV: the encoded value (header ‖ value), the PXAT time, "now" by the store's
+ * clock. A live value of ours (format byte 1, 8-byte big-endian deadline after now) is kept;
+ * anything else — nothing, an expired one, a value not ours — is replaced. Deadlines are below
+ * 2^53, so Lua's doubles hold them exactly.
+ */
+const SET_IF_ABSENT_LUA = `
+local v = redis.call('GET', KEYS[1])
+if v and string.len(v) >= 9 and string.byte(v, 1) == 1 then
+  local d = 0
+  for i = 2, 9 do d = d * 256 + string.byte(v, i) end
+  if d > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+return 1
+`;
+
 /**
  * Why a {@link RedisStore} operation failed, in the lower-case words of earlier releases (kept as
  * {@link RedisStoreError.reason}); {@link RedisStoreError.code} is the stable code shared by every
@@ -269,6 +289,9 @@ export class RedisStore implements SessionStore {
       // Lost after being ready: degraded now. Never connected yet: still starting (#start decides).
       if (this.#state.state === 'ready') this.#state.set('degraded', this.#reason());
     });
+    // ioredis sends EVALSHA and falls back to EVAL once per connection (NOSCRIPT): the script text
+    // crosses the network only when a server has not cached it yet.
+    this.#client.defineCommand(SET_IF_ABSENT_COMMAND, { numberOfKeys: 1, lua: SET_IF_ABSENT_LUA });
   }
 
   /**
@@ -442,6 +465,42 @@ export class RedisStore implements SessionStore {
     const pxat = Math.max(1, deadline - 1 + skew);
     const reply = await this.#run('SET', () => this.#client.set(key, raw, 'PXAT', pxat));
     return reply === 'OK';
+  }
+
+  /**
+   * See {@link SessionStore.setIfAbsent}. One Lua script on one key (atomic, cluster-safe): it
+   * writes `SET … PXAT` unless the key holds a value of ours whose own deadline is after this
+   * store's "now" — the same test `get` makes, so an entry `get` calls expired (an injected clock,
+   * Redis rounding) is absent here too. Not plain `SET NX`, which would see such an entry as present.
+   * @throws TypeError/RangeError for a malformed namespace, id, value or deadline
+   * @throws {@link RedisStoreError} when Redis cannot be reached or fails
+   */
+  async setIfAbsent(
+    namespace: string,
+    id: Uint8Array,
+    value: Uint8Array,
+    expiresAtMs: number,
+  ): Promise<boolean> {
+    checkNamespace(namespace);
+    checkId(id);
+    checkBytes('value', value);
+    checkDeadline(expiresAtMs);
+    this.#checkOpen();
+    const now = this.#clock();
+    const deadline = Math.floor(expiresAtMs);
+    if (value.byteLength > this.maxValueBytes || deadline <= now) return false;
+    const key = this.#keys.key(namespace, id);
+    const raw = encodeValue(value, deadline);
+    const skew = this.#clock === Date.now ? 0 : Date.now() - now;
+    const pxat = Math.max(1, deadline - 1 + skew);
+    const client = this.#client as unknown as Record<
+      typeof SET_IF_ABSENT_COMMAND,
+      (key: Buffer, raw: Buffer, pxat: number, now: number) => Promise<number>
+    >;
+    const reply = await this.#run('EVALSHA', () =>
+      client[SET_IF_ABSENT_COMMAND](key, raw, pxat, Math.floor(now)),
+    );
+    return reply === 1;
   }
 
   /**

@@ -157,6 +157,8 @@ const SQLITE_STORE_OPTION_KEYS: Readonly<Record<keyof SqliteStoreOptions, true>>
 
 interface Statements {
   upsert: Statement<[string, Buffer, number, Buffer]>;
+  insertIfAbsent: Statement<[string, Buffer, number, Buffer]>;
+  deleteExpired: Statement<[string, Buffer, number]>;
   entries: Statement<[], number>;
   evict: Statement<[number]>;
   exists: Statement<[string, Buffer], number>;
@@ -250,6 +252,12 @@ export class SqliteStore implements SessionStore {
     expiresAtMs: number,
     value: Buffer,
   ) => boolean;
+  readonly #setIfAbsentTransaction: (
+    namespace: string,
+    id: Buffer,
+    expiresAtMs: number,
+    value: Buffer,
+  ) => boolean;
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #checkpointer: Worker | undefined;
@@ -306,6 +314,17 @@ export class SqliteStore implements SessionStore {
     // IMMEDIATE takes the write lock at BEGIN, where busy_timeout applies; a deferred transaction
     // that upgrades a read lock can fail at once with SQLITE_BUSY instead of waiting.
     this.#setTransaction = transaction.immediate;
+    this.#setIfAbsentTransaction = db.transaction(
+      (namespace: string, id: Buffer, expiresAtMs: number, value: Buffer): boolean => {
+        // An expired row is absent by the contract, though the sweep may not have reclaimed it.
+        s.deleteExpired.run(namespace, id, this.#clock());
+        if (s.insertIfAbsent.run(namespace, id, expiresAtMs, value).changes === 0) return false;
+        const entries = s.entries.get()!;
+        if (entries <= this.maxEntries) return true;
+        s.evict.run(entries - this.maxEntries);
+        return s.exists.get(namespace, id) !== undefined;
+      },
+    ).immediate;
     this.#revocationPollMs = revocationPollMs;
     // The removal and its log row commit together: a process that sees the row is sure to read the
     // store without the session, and no removal commits without its row.
@@ -438,6 +457,21 @@ export class SqliteStore implements SessionStore {
     this.#checkOpen();
     if (value.byteLength > this.maxValueBytes || expiresAtMs <= this.#clock()) return false;
     return this.#setTransaction(namespace, asBuffer(id), expiresAtMs, asBuffer(value));
+  }
+
+  /**
+   * See {@link SessionStore.setIfAbsent}: in one IMMEDIATE transaction, an expired row of the key is
+   * dropped and `INSERT OR IGNORE` writes the new one; the write lock makes it atomic across
+   * processes. The entry cap applies as for `set`.
+   */
+  setIfAbsent(namespace: string, id: Uint8Array, value: Uint8Array, expiresAtMs: number): boolean {
+    checkNamespace(namespace);
+    checkId(id);
+    checkBytes('value', value);
+    checkDeadline(expiresAtMs);
+    this.#checkOpen();
+    if (value.byteLength > this.maxValueBytes || expiresAtMs <= this.#clock()) return false;
+    return this.#setIfAbsentTransaction(namespace, asBuffer(id), expiresAtMs, asBuffer(value));
   }
 
   /** See {@link SessionStore.get}. */
@@ -935,6 +969,12 @@ function prepare(db: Database): Statements {
     upsert: db.prepare(
       `INSERT INTO tls_sessions (namespace, id, expires_at, value) VALUES (?, ?, ?, ?)
        ON CONFLICT (namespace, id) DO UPDATE SET expires_at = excluded.expires_at, value = excluded.value`,
+    ),
+    insertIfAbsent: db.prepare(
+      'INSERT OR IGNORE INTO tls_sessions (namespace, id, expires_at, value) VALUES (?, ?, ?, ?)',
+    ),
+    deleteExpired: db.prepare(
+      'DELETE FROM tls_sessions WHERE namespace = ? AND id = ? AND expires_at <= ?',
     ),
     entries: db.prepare<[], number>('SELECT entries FROM tls_sessions_counts').pluck(),
     evict: db.prepare(

@@ -15,6 +15,13 @@
  *   after its deadline, and a value whose deadline has already passed is not stored;
  * - every session lives in a **namespace** (tenant and session id context, see `namespaceOf`): the
  *   same id in two namespaces is two entries.
+ * - `setIfAbsent` (optional) **stores only where nothing live is stored**, atomically: of any number
+ *   of concurrent `setIfAbsent`s of one (namespace, id), across processes, exactly one returns
+ *   `true`, and every later `get` returns that one's value until it expires. An entry whose deadline
+ *   has passed counts as absent. This is what lets a fleet agree without a leader (the ticket key of
+ *   a period, minted by whoever needs it first) and record a first use (TLS 1.3 single use of
+ *   stateless tickets). Entries it writes follow the other rules (they may be lost; expiry is
+ *   absolute), so what relies on it must treat a lost entry as "absent", never as an error.
  *
  * Methods may answer synchronously or with a promise (`MaybePromise`): an in-process store answers
  * at once and saves the handshake path a promise; a networked one returns promises. A method that
@@ -96,6 +103,20 @@ export interface SessionStore {
   ): MaybePromise<boolean>;
   /** The live value, or `undefined`. */
   get(namespace: string, id: Uint8Array): MaybePromise<Uint8Array | undefined>;
+  /**
+   * Stores `value` under (`namespace`, `id`) until `expiresAtMs` **only if no live value is stored
+   * there**, atomically across every instance on the same backend (see the module rules). Optional:
+   * tickets mode needs it from a shared store.
+   * @returns `true` when this call stored the value; `false` when a live value was already there
+   * (left unchanged), or for the reasons `set` returns `false` (deadline passed, value too large).
+   * Throws/rejects for store failures, like `set`.
+   */
+  setIfAbsent?(
+    namespace: string,
+    id: Uint8Array,
+    value: Uint8Array,
+    expiresAtMs: number,
+  ): MaybePromise<boolean>;
   /** Atomically gets and deletes the live value: at most one caller ever receives it. */
   take(namespace: string, id: Uint8Array): MaybePromise<Uint8Array | undefined>;
   /** Deletes; idempotent. @returns whether something was deleted. */

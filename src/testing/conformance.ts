@@ -448,7 +448,103 @@ export function runStoreConformance(
             assert.equal(winners.length, 1, `round ${round}: ${winners.length} winners`);
           }
         }));
+      it(`setIfAbsent, when implemented: concurrent calls from 3 instances, one winner all see`, () =>
+        withStore(async (store, clock, sibling) => {
+          if (store.setIfAbsent === undefined) return;
+          const stores = [store, await sibling(), await sibling()];
+          for (let round = 0; round < 10; round++) {
+            const id = Uint8Array.of(round, 0x54);
+            const results = await Promise.all(
+              Array.from({ length: concurrency }, (_, i) =>
+                Promise.resolve().then(() =>
+                  stores[i % 3]!.setIfAbsent!('ns', id, Uint8Array.of(i), nowOf(clock) + HOUR),
+                ),
+              ),
+            );
+            const winners = results.flatMap((won, i) => (won ? [i] : []));
+            assert.equal(winners.length, 1, `round ${round}: ${winners.length} winners`);
+            for (const each of stores) {
+              assertBytes(await each.get('ns', id), Uint8Array.of(winners[0]!), 'every instance');
+            }
+          }
+        }));
     }
+
+    it('setIfAbsent, when implemented: stores only where nothing live is, and says which', () =>
+      withStore(async (store, clock) => {
+        if (store.setIfAbsent === undefined) return;
+        const id = Uint8Array.of(0x51, 0x00, 0xff);
+        const deadline = nowOf(clock) + HOUR;
+        assert.equal(await store.setIfAbsent('ns', id, Uint8Array.of(1), deadline), true, 'first');
+        assert.equal(
+          await store.setIfAbsent('ns', id, Uint8Array.of(2), deadline),
+          false,
+          'second',
+        );
+        assertBytes(await store.get('ns', id), Uint8Array.of(1), 'the first value stays');
+        // Another namespace is another entry.
+        assert.equal(await store.setIfAbsent('other', id, Uint8Array.of(3), deadline), true);
+        // A value set over it with set() counts as present too.
+        await store.set('ns', Uint8Array.of(9), Uint8Array.of(4), deadline);
+        assert.equal(
+          await store.setIfAbsent('ns', Uint8Array.of(9), Uint8Array.of(5), deadline),
+          false,
+        );
+        // Refusals of set() apply: a past deadline or an oversize value stores nothing.
+        const past = nowOf(clock) - 1;
+        assert.equal(
+          await store.setIfAbsent('ns', Uint8Array.of(7), Uint8Array.of(1), past),
+          false,
+        );
+        assert.equal(await store.get('ns', Uint8Array.of(7)), undefined, 'nothing stored');
+        const big = new Uint8Array(store.maxValueBytes + 1);
+        assert.equal(await store.setIfAbsent('ns', Uint8Array.of(8), big, deadline), false);
+        assert.equal(await store.get('ns', Uint8Array.of(8)), undefined, 'nothing stored');
+        // After delete the id is absent again.
+        await store.delete('ns', id);
+        assert.equal(await store.setIfAbsent('ns', id, Uint8Array.of(6), deadline), true);
+        assertBytes(await store.get('ns', id), Uint8Array.of(6), 'the new value');
+      }));
+
+    it('setIfAbsent, when implemented: an expired entry counts as absent', () =>
+      withStore(async (store, clock) => {
+        if (store.setIfAbsent === undefined) return;
+        const id = Uint8Array.of(0x52);
+        const short = injected ? clock.nowMs + 5000 : Date.now() + 300;
+        assert.equal(await store.setIfAbsent('ns', id, Uint8Array.of(1), short), true);
+        if (injected) clock.nowMs = short - 1;
+        assert.equal(
+          await store.setIfAbsent('ns', id, Uint8Array.of(2), nowOf(clock) + HOUR),
+          false,
+          'still live',
+        );
+        if (injected) clock.nowMs = short;
+        else await sleep(short - Date.now() + 20);
+        assert.equal(
+          await store.setIfAbsent('ns', id, Uint8Array.of(3), nowOf(clock) + HOUR),
+          true,
+          'at the deadline the old entry is absent',
+        );
+        assertBytes(await store.get('ns', id), Uint8Array.of(3), 'the new value');
+      }));
+
+    it(`setIfAbsent, when implemented: ${concurrency} concurrent calls on one id, one winner`, () =>
+      withStore(async (store, clock) => {
+        if (store.setIfAbsent === undefined) return;
+        for (let round = 0; round < 10; round++) {
+          const id = Uint8Array.of(round, 0x53);
+          const results = await Promise.all(
+            Array.from({ length: concurrency }, (_, i) =>
+              Promise.resolve().then(() =>
+                store.setIfAbsent!('ns', id, Uint8Array.of(i), nowOf(clock) + HOUR),
+              ),
+            ),
+          );
+          const winners = results.flatMap((won, i) => (won ? [i] : []));
+          assert.equal(winners.length, 1, `round ${round}: ${winners.length} winners`);
+          assertBytes(await store.get('ns', id), Uint8Array.of(winners[0]!), 'the winner’s value');
+        }
+      }));
 
     it('watchRevocations, when implemented: every delete and clear is reported to watchers', () =>
       withStore(async (store, clock) => {

@@ -40,6 +40,27 @@ describe.runIf(dir !== undefined)('the leak recorder', () => {
     }
   });
 
+  it('records the ticket keys a ticket key callback hands OpenSSL (tickets mode)', async () => {
+    const hmac = Buffer.alloc(16, 0x3c);
+    const aes = Buffer.alloc(16, 0x4d);
+    const name = Buffer.alloc(16, 1);
+    const s = await startServer(pki, { maxVersion: 'TLSv1.3', tls: { secureOptions: 0 } });
+    try {
+      const context = (
+        s.server as unknown as { _sharedCreds: { context: Record<string, unknown> } }
+      )._sharedCreds.context;
+      (context.enableTicketKeyCallback as () => void).call(context);
+      context.onticketkeycallback = (_n: Buffer, _iv: Buffer, encrypt: boolean) =>
+        encrypt ? [1, hmac, aes, name, Buffer.alloc(16, 2)] : [1, hmac, aes];
+      await connect(s.port, { maxVersion: 'TLSv1.3' });
+      const keys = readFileSync(join(dir!, `secrets-${process.pid}.txt`), 'latin1');
+      expect(keys).toContain(`key ${'3c'.repeat(16)}`);
+      expect(keys).toContain(`key ${'4d'.repeat(16)}`);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('records what a Node subprocess prints and the keys it uses', () => {
     const r = spawnSync(
       process.execPath,

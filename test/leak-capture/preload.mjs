@@ -62,6 +62,45 @@ if (dir !== undefined && dir !== '' && !globalThis.__tlsSessionCacheLeakCapture)
   };
   syncBuiltinESMExports();
 
+  // Ticket keys (tickets mode) go to OpenSSL through the server's native SecureContext, as the
+  // answers of its `onticketkeycallback`, never through the crypto functions above: an accessor on
+  // the SecureContext prototype wraps every callback installed, and records the HMAC and AES keys
+  // of each answer as Node receives them. Node reads the property on every call, so the accessor
+  // sees every key any process hands OpenSSL.
+  try {
+    const proto = Object.getPrototypeOf(tls.createSecureContext().context);
+    if (proto && !Object.getOwnPropertyDescriptor(proto, 'onticketkeycallback')) {
+      const wrapped = new WeakMap();
+      const seen = new WeakSet();
+      Object.defineProperty(proto, 'onticketkeycallback', {
+        configurable: true,
+        get() {
+          return wrapped.get(this);
+        },
+        set(fn) {
+          if (typeof fn !== 'function') {
+            wrapped.delete(this);
+            return;
+          }
+          wrapped.set(this, function (...args) {
+            const answer = fn.apply(this, args);
+            if (Array.isArray(answer) && answer[0] > 0) {
+              for (const part of [answer[1], answer[2]]) {
+                if (part instanceof Uint8Array && !seen.has(part)) {
+                  seen.add(part);
+                  secret('key', part);
+                }
+              }
+            }
+            return answer;
+          });
+        },
+      });
+    }
+  } catch {
+    // As above: recording never breaks a process.
+  }
+
   // Everything this process prints, unless it was asked to print secrets (`--show-secrets`). (The vitest main process records its own output, which holds
   // what workers print through console; this catches direct writes and subprocesses' output.)
   const asked = process.argv.includes('--show-secrets');

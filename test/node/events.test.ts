@@ -23,6 +23,7 @@ function record(): Seen {
     storeError: [],
     breaker: [],
     storeState: [],
+    ticketKeys: [],
   };
   for (const key of Object.keys(seen) as (keyof Seen)[]) {
     unsubscribe.push(onEvent(key, (m) => (seen[key] as unknown[]).push(m)));

@@ -47,7 +47,8 @@ type Breakage =
   | 'unreported-clear'
   | 'sticky-watch'
   | 'plain-closed-error'
-  | 'usable-after-close';
+  | 'usable-after-close'
+  | 'racy-set-if-absent';
 
 /** A store that is a MemoryStore except for one broken rule. */
 function broken(breakage: Breakage): StoreFactory {
@@ -81,6 +82,16 @@ function broken(breakage: Breakage): StoreFactory {
           return shared.get(`${ns}|${Buffer.from(id).toString('hex')}`);
         }
         return value;
+      },
+      setIfAbsent: async (ns, id, value, exp) => {
+        const present = inner.get(ns, key(id)) !== undefined;
+        if (breakage === 'racy-set-if-absent') {
+          // Check, then write a moment later: two callers can both see "absent" and both win.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (present) return false;
+          return inner.set(ns, key(id), value, exp);
+        }
+        return inner.setIfAbsent(ns, key(id), value, exp);
       },
       take: async (ns, id) => {
         refuse();
@@ -136,6 +147,7 @@ describe('the conformance suite', () => {
     ['sticky-watch', /unwatching stops reports/],
     ['plain-closed-error', /ERR_STORE_CLOSED/],
     ['usable-after-close', /ERR_STORE_CLOSED/],
+    ['racy-set-if-absent', /setIfAbsent.*one winner/],
   ] as const)(
     'catches a store that breaks a rule: %s',
     async (breakage, where) => {

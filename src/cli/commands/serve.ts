@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_SESSION_TIMEOUT } from '../../cache/index.js';
-import { DEFAULT_SESSION_ID_CONTEXT, statefulServerOptions } from '../../node/index.js';
+import {
+  DEFAULT_ACCEPT_FOR_MS,
+  DEFAULT_ROTATE_EVERY_MS,
+  DEFAULT_SESSION_ID_CONTEXT,
+  statefulServerOptions,
+} from '../../node/index.js';
 import { checkTenant } from '../../node/namespace.js';
+import { RESUMPTION_MODES } from '../../front-door/options.js';
 import {
   DEFAULT_CLOSE_GRACE_MS,
   TLS_CHOICES,
@@ -43,6 +49,9 @@ export interface RawServeOptions {
   metricsHost: string;
   logEvents?: boolean;
   requireStore?: boolean;
+  mode: string;
+  rotateEvery?: string;
+  acceptFor?: string;
 }
 
 /** `serve`'s monitoring options, checked: the metrics endpoint and the event log. */
@@ -90,6 +99,19 @@ export function parseServeOptions(
     }),
   };
   if (raw.host.trim() === '') throw new Error('--host: must not be empty');
+  const mode = RESUMPTION_MODES.find((m) => m === raw.mode);
+  if (mode === undefined) {
+    throw new Error(`--mode: must be one of ${RESUMPTION_MODES.join(', ')}, got ${show(raw.mode)}`);
+  }
+  options.mode = mode;
+  for (const [flag, value, key] of [
+    ['--rotate-every', raw.rotateEvery, 'rotateEveryMs'],
+    ['--accept-for', raw.acceptFor, 'acceptForMs'],
+  ] as const) {
+    if (value === undefined) continue;
+    if (mode !== 'tickets') throw new Error(`${flag}: only with --mode tickets`);
+    options[key] = wholeNumber(flag, value, key === 'rotateEveryMs' ? 1 : 0, 365 * 86_400) * 1000;
+  }
   if (raw.tenant !== undefined) {
     options.tenant = optionValue('--tenant', () => checkTenant(raw.tenant));
   }
@@ -101,6 +123,13 @@ export function parseServeOptions(
   }
   const encryption = keyringOption(raw.keyFile, env);
   if (encryption !== undefined) options.encryption = encryption;
+  const store = options.store as StoreUrl;
+  if (mode === 'tickets' && store.kind !== 'memory' && encryption === undefined) {
+    // Ticket keys open every ticket of their window: never readable in a shared store.
+    throw new Error(
+      `--mode: tickets with a shared store needs --key-file (or ${KEYS_ENV_VAR}) to seal the ticket keys in it`,
+    );
+  }
   return options;
 }
 
@@ -136,6 +165,19 @@ export function registerServeCommand(program: Command): void {
     .option('--port <port>', 'port to listen on; 0 picks a free one', String(DEFAULT_SERVE_PORT))
     .option('--store <store>', `where sessions live: ${SUPPORTED_STORES.join(', ')}`, 'memory')
     .option('--tls <versions>', `TLS versions offered: ${TLS_CHOICES.join(', ')}`, 'both')
+    .option(
+      '--mode <mode>',
+      `how sessions resume: ${RESUMPTION_MODES.join(', ')} (tickets: stateless tickets under keys shared through --store, sealed with --key-file)`,
+      'stateful',
+    )
+    .option(
+      '--rotate-every <seconds>',
+      `tickets mode: how long each ticket key encrypts (default ${DEFAULT_ROTATE_EVERY_MS / 1000})`,
+    )
+    .option(
+      '--accept-for <seconds>',
+      `tickets mode: how long a retired key still decrypts and renews (default ${DEFAULT_ACCEPT_FOR_MS / 1000})`,
+    )
     .option('--cert <file>', 'certificate, PEM (default: a self-signed ECDSA P-256 one)')
     .option('--key <file>', 'private key of --cert, PEM')
     .option('--tenant <name>', 'tenant: sessions resume only between servers of the same tenant')
@@ -160,7 +202,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--log-events',
-      'print every cache event (new, resume, miss, remove, rejected, store-error, breaker, store-state) as a JSON line on stderr',
+      'print every cache event (new, resume, miss, remove, rejected, store-error, breaker, store-state, ticket-keys) as a JSON line on stderr',
     )
     // An invalid option is one line on stderr, not the whole help.
     .showHelpAfterError(false)
@@ -182,6 +224,7 @@ Examples:
   $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --session-id-context my-api
   $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --key-file /etc/my-api/session-keys
   $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --metrics-port 9464 --log-events
+  $ tls-session-cache serve --mode tickets --store sqlite:/var/tmp/sessions.db --key-file /etc/my-api/session-keys
   $ curl -s http://127.0.0.1:9464/metrics | grep tls_session_cache_hits_total
   $ openssl s_client -connect 127.0.0.1:8443 -sess_out s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n'
   $ openssl s_client -connect 127.0.0.1:8443 -sess_in s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n' | grep Reused`,

@@ -24,7 +24,15 @@ export function codecFromOptions(
   if (codec !== undefined) {
     throw new TypeError('give either codec or encryption, not both');
   }
-  if (isKeyring(encryption)) return new AesGcmCodec(encryption);
+  return new AesGcmCodec(keyringFromOption(encryption));
+}
+
+/**
+ * The {@link Keyring} an `encryption` option gives: the keyring itself, or the one its sources hold.
+ * @throws TypeError/RangeError naming `encryption` for an invalid option or one that finds no key
+ */
+export function keyringFromOption(encryption: EncryptionOption): Keyring {
+  if (isKeyring(encryption)) return encryption;
   if (typeof encryption !== 'object' || encryption === null) {
     throw new TypeError(
       `encryption must be a Keyring or { keys, keyFile, env }, got ${describe(encryption)}`,
@@ -43,5 +51,5 @@ export function codecFromOptions(
       `encryption: no key configured (give keys, keyFile or the ${KEYS_ENV_VAR} environment variable)`,
     );
   }
-  return new AesGcmCodec(keyring);
+  return keyring;
 }
