@@ -28,7 +28,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'bench/**', 'test/**'],
+    files: ['src/cli/**', 'bench/**', 'test/**', 'examples/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The docs' examples: plain Node programs.
+    files: ['examples/**'],
+    languageOptions: { globals: { URL: 'readonly', fetch: 'readonly' } },
   },
 );

@@ -1,3 +1,45 @@
+// ── Glossary: one name per concept, and OpenSSL's word for it ─────────────────────────────────────
+//
+// OpenSSL (SSL_CTX_sess_*, SSL_SESSION)     here
+// ─────────────────────────────────────     ──────────────────────────────────────────────────────
+// session (SSL_SESSION)                     a session; its serialized form (i2d_SSL_SESSION DER,
+//                                           what Node's newSession hands over) is its `data`
+// session id                                `id` (1–32 bytes); for TLS 1.3 the PSK identity of a
+//                                           stateful ticket, which is that id
+// session id context (sid_ctx)              `sessionIdContext`; with the tenant it makes the
+//                                           `namespace` (namespaceOf): sessions resume only in
+//                                           their own namespace
+// internal cache (SSL_CTX's session cache)  the cache, `SessionCache` (in this process's memory)
+// external cache (new/remove/get callbacks) a store, `SessionStore` (memory, SQLite, Redis), made
+//                                           into the callbacks by `storeCallbacks` (the adapter)
+// sess_hits / sess_cb_hits / sess_misses    stats `hits` (found anywhere) / `cbHits` (of those,
+//                                           found through the get callback: the store) / `misses`
+// timeout, time                             `timeout` (s), `time` (s since the epoch); expiry is
+//                                           `time + timeout`, kept by the store as `expiresAtMs`
+// ticket (TLS 1.2 RFC 5077, TLS 1.3 NST)    stateless tickets are Node's own and bypass the cache;
+//                                           `statefulServerOptions()` makes TLS 1.3 tickets carry
+//                                           only an id, so every ticket is a cache lookup
+// PSK identity (TLS 1.3 pre_shared_key)     read from the ClientHello before Node sees it
+//                                           (`attach` reads it: `readClientHello`)
+// single use (TLS 1.3 stateful tickets,     a TLS 1.3 resumption `take`s its session: one ticket
+//   unless SSL_OP_NO_ANTI_REPLAY)           resumes once, across every process sharing the store
+// SSL_get1_session (client side)            `ClientSessionCache`
+//
+// The types of one session, each a different view (none is an alias of another):
+// - `CachedSession`: what the cache engine keeps and the callbacks see: id, data, time, timeout,
+//   namespace. The engine never parses `data`.
+// - `SessionRecord`: a CachedSession decoded once by the Node wiring, plus what it checks before
+//   resuming (protocol version, sid_ctx, SNI host name, extended master secret).
+// - `DecodedSession`: every field of the DER (`decodeSession`), for inspection (CLI `decode`,
+//   `inspect`); redacts its secrets when printed.
+// - stored session: the bytes a store holds for one session, the envelope of
+//   `encodeStoredSession` (optionally sealed by a `StoredSessionCodec`); `StoredEntry` is one of
+//   them with its key and deadline as `store.list()` yields it.
+// - `ClientSession` (client side): a session Node's client was handed, with when it expires and
+//   whether it is single use.
+// - `SessionSummary` / `ListedSession` (CLI): what `list` shows of a stored session, never a
+//   secret; `ListedSession` is its `--json` form.
+
 /**
  * tls-session-cache: OpenSSL's server-side TLS session cache for Node.js servers, resuming TLS 1.2
  * session ids and TLS 1.3 stateful tickets through a cache you control.

@@ -83,6 +83,9 @@ export interface SessionCacheOptions {
   clock?: () => number;
 }
 
+/** The four cache modes, in the order OpenSSL's flags combine. */
+export const SESSION_CACHE_MODES: readonly SessionCacheMode[] = ['off', 'server', 'client', 'both'];
+
 /** Every key of {@link SessionCacheOptions}, for the unknown-key check. */
 export const SESSION_CACHE_OPTION_KEYS: Readonly<Record<keyof SessionCacheOptions, true>> = {
   cacheSize: true,
@@ -100,53 +103,8 @@ export const SESSION_CACHE_OPTION_KEYS: Readonly<Record<keyof SessionCacheOption
   clock: true,
 };
 
-/** Throws a `TypeError`/`RangeError` naming the option unless `value` is a whole number ≥ `min`. */
-export function checkInteger(
-  name: string,
-  value: unknown,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  }
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
-/** Throws a `TypeError` naming the option unless `value` is a function or undefined. */
-export function checkOptionalFunction<T>(name: string, value: T): T {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`${name} must be a function, got ${describe(value)}`);
-  }
-  return value;
-}
-
-/** Throws a `TypeError` naming the option unless `value` is a boolean or undefined. */
-export function checkOptionalBoolean(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') {
-    throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
-  }
-  return value;
-}
-
-const MODES: readonly SessionCacheMode[] = ['off', 'server', 'client', 'both'];
-
-/** Throws unless `value` is one of the four cache modes. */
-export function checkMode(name: string, value: unknown): SessionCacheMode {
-  if (typeof value !== 'string' || !(MODES as readonly string[]).includes(value)) {
-    throw new TypeError(`${name} must be one of ${MODES.join(', ')}, got ${describe(value)}`);
-  }
-  return value as SessionCacheMode;
-}
-
-/** A short, secret-free description of a value for error messages. */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `a string of length ${value.length}`;
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
-  return `${typeof value} ${String(value)}`;
-}
+/**
+ * Largest {@link SessionCacheOptions.cacheSize}: OpenSSL's `long` on every 32-bit platform, and far
+ * beyond what memory holds.
+ */
+export const MAX_CACHE_SIZE = 4_294_967_295;

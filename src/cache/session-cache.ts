@@ -5,14 +5,19 @@ import {
   DEFAULT_CACHE_SIZE,
   DEFAULT_LOOKUP_DEADLINE_MS,
   DEFAULT_SESSION_TIMEOUT,
-  checkInteger,
-  checkMode,
-  checkOptionalBoolean,
-  checkOptionalFunction,
+  MAX_CACHE_SIZE,
+  SESSION_CACHE_MODES,
   SESSION_CACHE_OPTION_KEYS,
   type SessionCacheOptions,
 } from './options.js';
-import { checkKnownKeys } from '../common/validate.js';
+import {
+  booleanOption,
+  checkInteger,
+  checkKnownKeys,
+  checkOptions,
+  functionOption,
+  oneOfOption,
+} from '../common/validate.js';
 import { emptyStats, type SessionCacheStats } from './stats.js';
 import { channels, type MissReason, type RejectReason } from './events.js';
 import type {
@@ -103,30 +108,33 @@ export class SessionCache {
    * `RangeError` naming the option.
    */
   constructor(options: SessionCacheOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError('options must be an object');
-    }
+    checkOptions(options);
     checkKnownKeys('SessionCache', options, SESSION_CACHE_OPTION_KEYS);
-    this.#cacheSize = checkInteger('cacheSize', options.cacheSize ?? DEFAULT_CACHE_SIZE, 0);
+    this.#cacheSize = checkInteger(
+      'cacheSize',
+      options.cacheSize ?? DEFAULT_CACHE_SIZE,
+      0,
+      MAX_CACHE_SIZE,
+    );
     this.#timeout = checkInteger('timeout', options.timeout ?? DEFAULT_SESSION_TIMEOUT, 0);
-    this.#mode = checkMode('mode', options.mode ?? 'server');
-    this.#noInternalLookup = checkOptionalBoolean('noInternalLookup', options.noInternalLookup);
-    this.#noInternalStore = checkOptionalBoolean('noInternalStore', options.noInternalStore);
-    this.#noAutoClear = checkOptionalBoolean('noAutoClear', options.noAutoClear);
-    this.#updateTime = checkOptionalBoolean('updateTime', options.updateTime);
+    this.#mode = oneOfOption('mode', options.mode ?? 'server', SESSION_CACHE_MODES);
+    this.#noInternalLookup = booleanOption('noInternalLookup', options.noInternalLookup);
+    this.#noInternalStore = booleanOption('noInternalStore', options.noInternalStore);
+    this.#noAutoClear = booleanOption('noAutoClear', options.noAutoClear);
+    this.#updateTime = booleanOption('updateTime', options.updateTime);
     this.#lookupDeadlineMs = checkInteger(
       'lookupDeadlineMs',
       options.lookupDeadlineMs ?? DEFAULT_LOOKUP_DEADLINE_MS,
       1,
       60_000,
     );
-    this.#onNew = checkOptionalFunction('onNew', options.onNew);
-    this.#onRemove = checkOptionalFunction('onRemove', options.onRemove);
-    this.#onGet = checkOptionalFunction('onGet', options.onGet);
+    this.#onNew = functionOption('onNew', options.onNew);
+    this.#onRemove = functionOption('onRemove', options.onRemove);
+    this.#onGet = functionOption('onGet', options.onGet);
     this.#onCallbackError =
-      checkOptionalFunction('onCallbackError', options.onCallbackError) ??
+      functionOption('onCallbackError', options.onCallbackError) ??
       ((error, callback) => this.#warnOnce(error, callback));
-    this.#clock = checkOptionalFunction('clock', options.clock) ?? Date.now;
+    this.#clock = functionOption('clock', options.clock) ?? Date.now;
   }
 
   // --- configuration: OpenSSL's SSL_CTX_sess_set_* / get_* ---------------------------------------
@@ -136,7 +144,7 @@ export class SessionCache {
     return this.#cacheSize;
   }
   set cacheSize(value: number) {
-    this.#cacheSize = checkInteger('cacheSize', value, 0);
+    this.#cacheSize = checkInteger('cacheSize', value, 0, MAX_CACHE_SIZE);
     this.#evictOverflow();
     this.#drain();
   }
@@ -154,7 +162,7 @@ export class SessionCache {
     return this.#mode;
   }
   set mode(value: SessionCacheMode) {
-    this.#mode = checkMode('mode', value);
+    this.#mode = oneOfOption('mode', value, SESSION_CACHE_MODES);
   }
 
   /** See {@link SessionCacheOptions.noInternalLookup}. */
@@ -162,7 +170,7 @@ export class SessionCache {
     return this.#noInternalLookup;
   }
   set noInternalLookup(value: boolean) {
-    this.#noInternalLookup = checkOptionalBoolean('noInternalLookup', value);
+    this.#noInternalLookup = booleanOption('noInternalLookup', value);
   }
 
   /** See {@link SessionCacheOptions.noInternalStore}. */
@@ -170,7 +178,7 @@ export class SessionCache {
     return this.#noInternalStore;
   }
   set noInternalStore(value: boolean) {
-    this.#noInternalStore = checkOptionalBoolean('noInternalStore', value);
+    this.#noInternalStore = booleanOption('noInternalStore', value);
   }
 
   /** See {@link SessionCacheOptions.noAutoClear}. */
@@ -178,7 +186,7 @@ export class SessionCache {
     return this.#noAutoClear;
   }
   set noAutoClear(value: boolean) {
-    this.#noAutoClear = checkOptionalBoolean('noAutoClear', value);
+    this.#noAutoClear = booleanOption('noAutoClear', value);
   }
 
   /** See {@link SessionCacheOptions.updateTime}. */
@@ -186,7 +194,7 @@ export class SessionCache {
     return this.#updateTime;
   }
   set updateTime(value: boolean) {
-    this.#updateTime = checkOptionalBoolean('updateTime', value);
+    this.#updateTime = booleanOption('updateTime', value);
   }
 
   /** See {@link SessionCacheOptions.lookupDeadlineMs}. */
@@ -202,7 +210,7 @@ export class SessionCache {
     return this.#onNew;
   }
   set onNew(callback: NewSessionCallback | undefined) {
-    this.#onNew = checkOptionalFunction('onNew', callback);
+    this.#onNew = functionOption('onNew', callback);
   }
 
   /** The remove-session callback in force (`SSL_CTX_sess_get_remove_cb`), or `undefined`. */
@@ -210,7 +218,7 @@ export class SessionCache {
     return this.#onRemove;
   }
   set onRemove(callback: RemoveSessionCallback | undefined) {
-    this.#onRemove = checkOptionalFunction('onRemove', callback);
+    this.#onRemove = functionOption('onRemove', callback);
   }
 
   /** The get-session callback in force (`SSL_CTX_sess_get_get_cb`), or `undefined`. */
@@ -218,7 +226,7 @@ export class SessionCache {
     return this.#onGet;
   }
   set onGet(callback: GetSessionCallback | undefined) {
-    this.#onGet = checkOptionalFunction('onGet', callback);
+    this.#onGet = functionOption('onGet', callback);
   }
 
   /** Whether {@link close} was called. */

@@ -39,7 +39,7 @@ import tls from 'node:tls';
 import { MemoryStore } from '../stores/memory-store.js';
 import type { StoredSessionCodec } from '../session/stored-record.js';
 import type { MaybePromise, SessionStore } from '../stores/store.js';
-import { functionOption, integerOption, isPromiseLike } from '../common/validate.js';
+import { checkOptions, functionOption, integerOption, isPromiseLike } from '../common/validate.js';
 import { clientSessionOf, type ClientSession } from './client-session.js';
 import { originKeyOf, type OriginKey, type OriginOptions } from './origin-key.js';
 import { decodeClientSession, encodeClientSession } from './stored-client-session.js';
@@ -181,9 +181,7 @@ export class ClientSessionCache {
    * `RangeError` naming the option
    */
   constructor(options: ClientSessionCacheOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError('options must be an object');
-    }
+    checkOptions(options);
     this.ticketsPerOrigin = integerOption(
       'ticketsPerOrigin',
       options.ticketsPerOrigin,
@@ -379,12 +377,21 @@ export class ClientSessionCache {
   }
 
   /**
-   * `tls.connect` with a cached session offered and the socket watched. A `session` you pass is
-   * used as is (and not taken from the cache).
+   * `tls.connect` with a cached session offered and the socket watched; resolves once the
+   * connection is secure (`secureConnect`: handshake done, certificate checked), or rejects with
+   * the error that ended it first (a TLS alert, a failed certificate check, `ECONNREFUSED`, …),
+   * after which the socket is destroyed. A `session` you pass is used as is (and not taken from the
+   * cache).
+   *
+   * Because it resolves after the handshake, `socket.isSessionReused()` is final at once, and a
+   * caller that closes the socket straight away never cuts a handshake short (which Node reports
+   * as an `ECONNRESET` `error` event, fatal without a listener). A `secureConnect` listener added
+   * after the `await` never runs: pass it as `secureConnectListener`. Add your own `error`
+   * listener once it resolved, as for any socket.
    *
    * @param options - `tls.connect` options
    * @param secureConnectListener - as for `tls.connect`
-   * @returns the socket, once `tls.connect` has been called (not once it is connected)
+   * @returns the socket, connected and secure
    */
   async connect(
     options: tls.ConnectionOptions,
@@ -397,6 +404,19 @@ export class ClientSessionCache {
       secureConnectListener,
     );
     this.watch(socket, key);
+    await new Promise<void>((resolve, reject) => {
+      const onSecure = (): void => {
+        socket.off('error', onError);
+        resolve();
+      };
+      const onError = (error: Error): void => {
+        socket.off('secureConnect', onSecure);
+        socket.destroy();
+        reject(error);
+      };
+      socket.once('secureConnect', onSecure);
+      socket.once('error', onError);
+    });
     return socket;
   }
 

@@ -9,3 +9,9 @@ export { MemoryStore, type MemoryStoreOptions } from '../stores/memory-store.js'
 export { SqliteStore, type SqliteStoreOptions } from '../stores/sqlite-store.js';
 export type { SessionStore } from '../stores/store.js';
 export type { StoredSessionCodec, StoredSessionContext } from '../session/stored-record.js';
+export {
+  SessionCacheError,
+  hasErrorCode,
+  type SessionCacheErrorCode,
+  type StoreErrorCode,
+} from '../common/errors.js';

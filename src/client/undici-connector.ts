@@ -9,7 +9,7 @@
 // session. It imports nothing from undici: the connector contract is a plain function.
 import net from 'node:net';
 import tls from 'node:tls';
-import { isPromiseLike } from '../common/validate.js';
+import { checkInteger, isPromiseLike } from '../common/validate.js';
 import type { ClientSessionCache } from './client-session-cache.js';
 import { originKeyOf } from './origin-key.js';
 
@@ -72,9 +72,7 @@ export function undiciConnector(
     keepAliveInitialDelay = 60_000,
     ...tlsOptions
   } = options;
-  if (!Number.isInteger(timeout) || timeout < 0) {
-    throw new RangeError(`timeout must be a whole number of ms ≥ 0, got ${String(timeout)}`);
-  }
+  checkInteger('timeout', timeout, 0, 2 ** 31 - 1);
   const alpn = allowH2 ? ['http/1.1', 'h2'] : ['http/1.1'];
 
   return function connect(opts, callback) {

@@ -90,10 +90,32 @@ export function checkDeadline(expiresAtMs: unknown): number {
   return expiresAtMs;
 }
 
+// --- options ---------------------------------------------------------------------------------
+// One set of rules for every option of every layer (cache, stores, adapter, client, wiring): a
+// value of the wrong type is a `TypeError`, a value of the right type out of range a `RangeError`,
+// and every message starts with the option's name and ends with what was given (described, never
+// quoted: an option may be a secret).
+
 /**
- * Throws a `TypeError`/`RangeError` naming the option unless `value` is a whole number from `min`
- * to `max`; returns `fallback` when `value` is undefined.
+ * Throws a `TypeError` naming `name` unless `value` is a number (not NaN), and a `RangeError` unless
+ * it is an integer from `min` to `max`: `cacheSize must be an integer from 0 to 4294967295, got -1`.
  */
+export function checkInteger(
+  name: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be an integer, got ${describe(value)}`);
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** {@link checkInteger}, with `fallback` for an undefined `value`. */
 export function integerOption(
   name: string,
   value: unknown,
@@ -101,14 +123,7 @@ export function integerOption(
   min: number,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  }
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
-  }
-  return value;
+  return value === undefined ? fallback : checkInteger(name, value, min, max);
 }
 
 /** Throws a `TypeError` naming the option unless `value` is a function or undefined. */
@@ -117,6 +132,35 @@ export function functionOption<T>(name: string, value: T | undefined): T | undef
     throw new TypeError(`${name} must be a function, got ${describe(value)}`);
   }
   return value;
+}
+
+/** Throws a `TypeError` naming the option unless `value` is a boolean; `fallback` when undefined. */
+export function booleanOption(name: string, value: unknown, fallback = false): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Throws a `TypeError` naming the option unless `value` is a string. */
+export function stringOption(name: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new TypeError(`${name} must be a string, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Throws a `TypeError` naming the option unless `value` is one of `choices`. */
+export function oneOfOption<T extends string>(
+  name: string,
+  value: unknown,
+  choices: readonly T[],
+): T {
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new TypeError(`${name} must be one of ${choices.join(', ')}, got ${describe(value)}`);
+  }
+  return value as T;
 }
 
 /** Throws a `TypeError` unless `options` is an object or undefined. */

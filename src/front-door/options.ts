@@ -7,9 +7,9 @@ import {
   DEFAULT_CACHE_SIZE,
   DEFAULT_LOOKUP_DEADLINE_MS,
   DEFAULT_SESSION_TIMEOUT,
-  checkInteger,
+  MAX_CACHE_SIZE,
 } from '../cache/options.js';
-import { checkKnownKeys, checkOptions, describe } from '../common/validate.js';
+import { checkInteger, checkKnownKeys, checkOptions, describe } from '../common/validate.js';
 import type { AttachOptions } from '../node/attach.js';
 import type { TicketKeysOptions } from '../node/ticket-keys.js';
 import { ATTACH_OPTION_KEYS, checkAttachOptionValues } from '../node/check-server.js';
@@ -183,7 +183,12 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     );
   }
   const timeout = checkInteger('timeout', opts.timeout ?? DEFAULT_SESSION_TIMEOUT, 1, 2 ** 31 - 1);
-  const cacheSize = checkInteger('cacheSize', opts.cacheSize ?? DEFAULT_CACHE_SIZE, 1);
+  const cacheSize = checkInteger(
+    'cacheSize',
+    opts.cacheSize ?? DEFAULT_CACHE_SIZE,
+    1,
+    MAX_CACHE_SIZE,
+  );
   const lookupDeadlineMs = checkInteger(
     'lookupDeadlineMs',
     opts.lookupDeadlineMs ?? DEFAULT_LOOKUP_DEADLINE_MS,

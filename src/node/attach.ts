@@ -1,7 +1,7 @@
 import { errorMonitor, type EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import { checkInteger, checkOptionalBoolean } from '../cache/options.js';
+import { booleanOption, checkInteger } from '../common/validate.js';
 import type { SessionCache } from '../cache/session-cache.js';
 import type { CachedSession, LookupResult } from '../cache/types.js';
 import type { ClientHelloInfo } from '../wire/client-hello.js';
@@ -127,10 +127,7 @@ export function attach(
     }
   }
   const tenant = checkTenant(options.tenant ?? '');
-  const readHello =
-    options.readClientHello === undefined
-      ? true
-      : checkOptionalBoolean('readClientHello', options.readClientHello);
+  const readHello = booleanOption('readClientHello', options.readClientHello, true);
   const helloTimeoutMs = checkInteger(
     'helloTimeoutMs',
     options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
@@ -143,14 +140,12 @@ export function attach(
     512,
     2 ** 24,
   );
-  const requireEms =
-    options.requireExtendedMasterSecret === undefined
-      ? true
-      : checkOptionalBoolean('requireExtendedMasterSecret', options.requireExtendedMasterSecret);
-  const requireSni =
-    options.requireServerNameMatch === undefined
-      ? true
-      : checkOptionalBoolean('requireServerNameMatch', options.requireServerNameMatch);
+  const requireEms = booleanOption(
+    'requireExtendedMasterSecret',
+    options.requireExtendedMasterSecret,
+    true,
+  );
+  const requireSni = booleanOption('requireServerNameMatch', options.requireServerNameMatch, true);
 
   const tickets = options.tickets;
   if (tickets !== undefined && tickets.singleUse && !readHello) {

@@ -3,8 +3,7 @@
 // whose per-connection code is tuned for speed: this runs once per server.
 import { constants } from 'node:crypto';
 import tls from 'node:tls';
-import { checkKnownKeys, describe } from '../common/validate.js';
-import { checkInteger, checkOptionalBoolean } from '../cache/options.js';
+import { booleanOption, checkInteger, checkKnownKeys, describe } from '../common/validate.js';
 import { checkTenant } from './namespace.js';
 
 /**
@@ -129,9 +128,9 @@ export function checkAttachArguments(server: unknown, cache: unknown, options: u
  */
 export function checkAttachOptionValues(options: AttachOptionValues): void {
   if (options.tenant !== undefined) checkTenant(options.tenant);
-  checkOptionalBoolean('readClientHello', options.readClientHello);
-  checkOptionalBoolean('requireExtendedMasterSecret', options.requireExtendedMasterSecret);
-  checkOptionalBoolean('requireServerNameMatch', options.requireServerNameMatch);
+  booleanOption('readClientHello', options.readClientHello);
+  booleanOption('requireExtendedMasterSecret', options.requireExtendedMasterSecret);
+  booleanOption('requireServerNameMatch', options.requireServerNameMatch);
   if (options.helloTimeoutMs !== undefined) {
     checkInteger('helloTimeoutMs', options.helloTimeoutMs, 1, 2 ** 31 - 1);
   }

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
+import { stringOption } from '../common/validate.js';
 
 const TENANT = /^[A-Za-z0-9._-]{0,64}$/;
 
 /** Throws a `TypeError`/`RangeError` naming `tenant` unless it is a valid tenant name. */
 export function checkTenant(tenant: unknown): string {
-  if (typeof tenant !== 'string') throw new TypeError('tenant must be a string');
-  if (!TENANT.test(tenant)) {
+  const name = stringOption('tenant', tenant);
+  if (!TENANT.test(name)) {
     throw new RangeError('tenant must be at most 64 letters, digits, ".", "_" or "-"');
   }
-  return tenant;
+  return name;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { constants } from 'node:crypto';
-import { checkInteger } from '../cache/options.js';
-import { checkKnownKeys, describe } from '../common/validate.js';
+import { checkInteger, checkKnownKeys, describe, stringOption } from '../common/validate.js';
 import { DEFAULT_SESSION_TIMEOUT } from '../cache/options.js';
 
 /** The session id context {@link statefulServerOptions} uses unless told otherwise. */
@@ -57,10 +56,10 @@ export function statefulServerOptions(
     throw new TypeError(`statefulServerOptions: options must be an object, got ${describe(input)}`);
   }
   checkKnownKeys('statefulServerOptions', input, STATEFUL_OPTION_KEYS);
-  const sessionIdContext = input.sessionIdContext ?? DEFAULT_SESSION_ID_CONTEXT;
-  if (typeof sessionIdContext !== 'string') {
-    throw new TypeError('sessionIdContext must be a string');
-  }
+  const sessionIdContext = stringOption(
+    'sessionIdContext',
+    input.sessionIdContext ?? DEFAULT_SESSION_ID_CONTEXT,
+  );
   const length = Buffer.byteLength(sessionIdContext);
   if (length === 0 || length > 32) {
     throw new RangeError(`sessionIdContext must be 1 to 32 bytes, got ${length}`);

@@ -17,12 +17,16 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 import type tls from 'node:tls';
 import { inspect } from 'node:util';
 import { channels } from '../cache/events.js';
-import { checkOptionalBoolean, checkInteger } from '../cache/options.js';
 import { AesGcmCodec } from '../stores/encryption/aes-gcm-codec.js';
 import { isKeyring, type Keyring } from '../stores/encryption/keyring.js';
 import type { SessionStore } from '../stores/store.js';
 import type { ClientHelloInfo } from '../wire/client-hello.js';
-import { describe as describeValue, isPromiseLike } from '../common/validate.js';
+import {
+  booleanOption,
+  checkInteger,
+  describe as describeValue,
+  isPromiseLike,
+} from '../common/validate.js';
 import { checkTenant } from './namespace.js';
 import {
   TICKET_ACCEPT,
@@ -234,9 +238,8 @@ export class TicketKeys {
       0,
       2 ** 31 - 1,
     );
-    this.singleUse =
-      options.singleUse === undefined ? true : checkOptionalBoolean('singleUse', options.singleUse);
-    const allowUnsealed = checkOptionalBoolean('allowUnsealedKeys', options.allowUnsealedKeys);
+    this.singleUse = booleanOption('singleUse', options.singleUse, true);
+    const allowUnsealed = booleanOption('allowUnsealedKeys', options.allowUnsealedKeys);
     if (options.keyring !== undefined && !isKeyring(options.keyring)) {
       throw new TypeError(`keyring must be a Keyring, got ${describeValue(options.keyring)}`);
     }

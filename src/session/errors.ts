@@ -1,18 +1,6 @@
-/**
- * Why a serialized session was rejected. Stable strings: callers (and metrics) switch on them, so
- * existing values never change meaning.
- *
- * - `TRUNCATED`: the input ends before a header or a declared length does.
- * - `BAD_TAG`: an element has the wrong tag, is out of order, is repeated, or has the wrong form.
- * - `BAD_LENGTH`: a length is indefinite, not minimally encoded, overruns its enclosing element,
- *   or an element is followed by bytes that belong to nothing.
- * - `TOO_LARGE`: the input is larger than {@link MAX_SESSION_DER_LENGTH} (or its PEM equivalent).
- * - `BAD_VALUE`: the DER is well formed but a value is not: a non-minimal or out-of-range integer,
- *   a wrong format version, an over-long session id, an unparseable peer certificate.
- * - `BAD_PEM`: the text is not a single `SSL SESSION PARAMETERS` PEM block with valid base64.
- */
-export type SessionDecodeErrorCode =
-  'TRUNCATED' | 'BAD_TAG' | 'BAD_LENGTH' | 'TOO_LARGE' | 'BAD_VALUE' | 'BAD_PEM';
+import { SessionCacheError, type SessionDecodeErrorCode } from '../common/errors.js';
+
+export type { SessionDecodeErrorCode } from '../common/errors.js';
 
 /**
  * Cap on the DER size of a serialized session. OpenSSL stores only the peer's leaf certificate
@@ -34,9 +22,7 @@ export const MAX_SESSION_PEM_LENGTH =
  * message names offsets, tags and lengths, never the bytes themselves, so it is safe to log even
  * though the input holds a master secret.
  */
-export class SessionDecodeError extends Error {
-  /** Machine-readable reason; see {@link SessionDecodeErrorCode}. */
-  readonly code: SessionDecodeErrorCode;
+export class SessionDecodeError extends SessionCacheError<SessionDecodeErrorCode> {
   /** Byte offset into the DER where the problem was found, when there is one. */
   readonly offset: number | undefined;
 
@@ -46,9 +32,8 @@ export class SessionDecodeError extends Error {
    * @param offset - DER byte offset of the offending element, if known
    */
   constructor(code: SessionDecodeErrorCode, message: string, offset?: number) {
-    super(offset === undefined ? message : `${message} (at byte ${offset})`);
+    super(code, offset === undefined ? message : `${message} (at byte ${offset})`);
     this.name = 'SessionDecodeError';
-    this.code = code;
     this.offset = offset;
   }
 }

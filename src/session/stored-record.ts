@@ -22,6 +22,8 @@
 // per session, and the DER is then checked exactly as one fresh from Node is.
 import { Buffer } from 'node:buffer';
 import { sameBytes } from '../common/id-key.js';
+import { checkInteger } from '../common/validate.js';
+import { SessionCacheError, type StoredSessionErrorCode } from '../common/errors.js';
 import { sessionRecordFromDer, type SessionRecord } from './session-record.js';
 import { MAX_SESSION_DER_LENGTH } from './errors.js';
 import {
@@ -83,52 +85,21 @@ export interface StoredSessionOptions {
   codec?: StoredSessionCodec | undefined;
 }
 
-/**
- * Why a stored value was refused. Stable strings, for callers and metrics:
- * - `BAD_INPUT`: not a `Uint8Array`;
- * - `TRUNCATED`: the value ends before a header or a declared length does;
- * - `UNSUPPORTED_VERSION`: byte 0 is not {@link STORED_SESSION_VERSION} (e.g. written by a newer
- *   release during a rolling upgrade);
- * - `CODEC_MISMATCH`: the value was written with another codec than the one expected (or plain
- *   where a codec is required), or the codec could not decode it;
- * - `BAD_FORMAT`: reserved flag bits set, a length out of bounds, or bytes after the DER;
- * - `NAMESPACE_MISMATCH` / `ID_MISMATCH`: the value belongs to another key;
- * - `BAD_SESSION`: the DER inside is not a valid serialized session;
- * - `KEY_RETIRED`: (encryption) sealed under a key the keyring no longer lists;
- * - `AUTHENTICATION_FAILED`: (encryption) the AEAD tag does not verify: tampered, moved to another
- *   key, or sealed with another key of the same id;
- * - `TOO_LARGE`: longer than the store's `maxValueBytes` (checked by the store adapter before
- *   parsing) or than any sealed session can be (checked before decrypting).
- */
-export type StoredSessionErrorCode =
-  | 'BAD_INPUT'
-  | 'TRUNCATED'
-  | 'UNSUPPORTED_VERSION'
-  | 'CODEC_MISMATCH'
-  | 'BAD_FORMAT'
-  | 'NAMESPACE_MISMATCH'
-  | 'ID_MISMATCH'
-  | 'BAD_SESSION'
-  | 'KEY_RETIRED'
-  | 'AUTHENTICATION_FAILED'
-  | 'TOO_LARGE';
+export type { StoredSessionErrorCode } from '../common/errors.js';
 
 /**
  * Thrown by {@link decodeStoredSession} for every value it refuses, and only for those. The message
  * names offsets and lengths, never bytes: the value holds a master secret.
  */
-export class StoredSessionError extends Error {
+export class StoredSessionError extends SessionCacheError<StoredSessionErrorCode> {
   override readonly name = 'StoredSessionError';
-  /** Machine-readable reason; see {@link StoredSessionErrorCode}. */
-  readonly code: StoredSessionErrorCode;
 
   /**
    * @param code - the stable reason
    * @param message - detail that never contains the value's bytes
    */
   constructor(code: StoredSessionErrorCode, message: string) {
-    super(message);
-    this.code = code;
+    super(code, message);
   }
 }
 
@@ -390,8 +361,6 @@ function checkCodec(codec: StoredSessionCodec | undefined): StoredSessionCodec |
   ) {
     throw new TypeError('codec must be an object with encode and decode functions');
   }
-  if (!Number.isInteger(codec.id) || codec.id < 1 || codec.id > 255) {
-    throw new RangeError(`codec.id must be a whole number from 1 to 255, got ${String(codec.id)}`);
-  }
+  checkInteger('codec.id', codec.id, 1, 255);
   return codec;
 }

@@ -1,6 +1,11 @@
 // Any SessionStore as a SessionCache's external cache: the store packaged as OpenSSL's three
 // callbacks. The engine stays store-agnostic (it only knows callbacks), and a user who wants
 // something else still passes callbacks of their own.
+// It composes named pieces, one concept each, under ./adapter/: the encoding (stored-value.ts), the
+// write slots (write-queue.ts), the breaker in front of every call (breaker-gate.ts), the timeouts
+// (timed-call.ts) and the revocation fan-out with its stale-read guard (revocation-binding.ts).
+// The three callbacks are made once per adapter: a call allocates no more than the store's own
+// promise handling needs.
 import { DEFAULT_LOOKUP_DEADLINE_MS, DEFAULT_SESSION_TIMEOUT } from '../cache/options.js';
 import type {
   CachedSession,
@@ -10,23 +15,10 @@ import type {
   RemoveReason,
   RemoveSessionCallback,
 } from '../cache/types.js';
-import type { SessionRecord } from '../session/session-record.js';
 import { channels } from '../cache/events.js';
-import {
-  CircuitBreaker,
-  BREAKER_REFUSED,
-  type CircuitBreakerOptions,
-  type CircuitState,
-} from './circuit-breaker.js';
-import {
-  MAX_STORED_SESSION_BYTES,
-  StoredSessionError,
-  decodeStoredSession,
-  encodeStoredSession,
-  type StoredSessionCodec,
-} from '../session/stored-record.js';
-import { covers } from './revocations.js';
-import type { Revocation, SessionStore } from './store.js';
+import type { CircuitBreakerOptions, CircuitState } from './circuit-breaker.js';
+import type { StoredSessionCodec } from '../session/stored-record.js';
+import type { SessionStore } from './store.js';
 import { storeState, type StoreState } from './store-state.js';
 import { codecFromOptions, type EncryptionOption } from './encryption/options.js';
 import {
@@ -37,15 +29,24 @@ import {
   integerOption,
   isPromiseLike,
 } from '../common/validate.js';
+import { BREAKER_REFUSED, BreakerGate } from './adapter/breaker-gate.js';
+import { WriteQueue } from './adapter/write-queue.js';
+import {
+  RevocationBinding,
+  type ReadInFlight,
+  type RevocableCache,
+} from './adapter/revocation-binding.js';
+import { StoredValues } from './adapter/stored-value.js';
+import { startTimeout, type StoreOperation } from './adapter/timed-call.js';
+
+export type { StoreOperation } from './adapter/timed-call.js';
+export type { RevocableCache } from './adapter/revocation-binding.js';
 
 /** Default of {@link StoreCallbacksOptions.maxInFlightWrites}. */
 export const DEFAULT_MAX_IN_FLIGHT_WRITES = 1024;
 
 /** Default of {@link StoreCallbacksOptions.writeTimeoutMs}. */
 export const DEFAULT_WRITE_TIMEOUT_MS = 500;
-
-/** Which store call failed, for {@link StoreCallbacksOptions.onError}. */
-export type StoreOperation = 'set' | 'get' | 'take' | 'delete' | 'encode' | 'decode' | 'revoke';
 
 /** Options of {@link storeCallbacks}. */
 export interface StoreCallbacksOptions {
@@ -184,17 +185,6 @@ export interface StoreAdapterStats {
   breakerOpens: number;
   /** Lookups answered with a miss at once because the breaker was open. */
   breakerRejectedReads: number;
-}
-
-/**
- * What {@link StoreAdapter.bind} needs of a cache: `SessionCache`'s `revoke` and `revokeAll`, which
- * drop sessions from memory with reason `revoked` (which does not delete from the store again).
- */
-export interface RevocableCache {
-  /** Drops the session from memory; see `SessionCache.revoke`. */
-  revoke(id: Uint8Array, namespace: string): boolean;
-  /** Drops every session of `namespace` (every session when `undefined`); see `SessionCache.revokeAll`. */
-  revokeAll(namespace?: string): number;
 }
 
 /** The three callbacks, ready to spread into `SessionCacheOptions`. */
@@ -341,34 +331,7 @@ export function storeCallbacks(
     1,
     600_000,
   );
-  if (
-    opts.breaker !== undefined &&
-    opts.breaker !== false &&
-    (typeof opts.breaker !== 'object' || opts.breaker === null)
-  ) {
-    throw new TypeError('breaker must be CircuitBreakerOptions or false');
-  }
-  const breaker =
-    opts.breaker === false
-      ? undefined
-      : new CircuitBreaker(
-          opts.breaker ?? {},
-          (state) => {
-            if (channels.breaker.hasSubscribers) {
-              channels.breaker.publish({ store: store.kind, state });
-            }
-          },
-          'breaker.',
-        );
-  const codecOptions = { codec: codecFromOptions(opts.codec, opts.encryption) };
-  const maxValueBytes =
-    Number.isSafeInteger(store.maxValueBytes) && store.maxValueBytes > 0
-      ? store.maxValueBytes
-      : MAX_STORED_SESSION_BYTES;
-  // Fails early on a malformed codec rather than on the first session.
-  if (codecOptions.codec !== undefined) {
-    encodeStoredSession({ id: PROBE_ID, data: PROBE_ID, namespace: '' }, codecOptions);
-  }
+  const gate = new BreakerGate(opts.breaker, store.kind);
 
   const stats: StoreAdapterStats = {
     writes: 0,
@@ -395,7 +358,6 @@ export function storeCallbacks(
   };
   let closed = false;
   let closing: Promise<void> | undefined;
-  let idle: (() => void)[] = [];
 
   const report = (error: unknown, operation: StoreOperation): void => {
     if (channels.storeError.hasSubscribers) {
@@ -409,78 +371,36 @@ export function storeCallbacks(
     }
   };
 
-  const settled = (): void => {
-    stats.inFlight--;
-    if (stats.inFlight === 0 && idle.length > 0) {
-      const waiting = idle;
-      idle = [];
-      for (const resolve of waiting) resolve();
-    }
+  const values = new StoredValues(
+    codecFromOptions(opts.codec, opts.encryption),
+    store,
+    stats,
+    report,
+  );
+  const writes = new WriteQueue(maxInFlight, writeTimeoutMs, gate, stats, report);
+  const revocations = new RevocationBinding(store, stats, report);
+  const countNotStored = (stored: unknown): void => {
+    if (stored === false) stats.notStored++;
   };
-
-  // The breaker's verdicts; with `breaker: false` every call goes through (ticket 0).
-  const acquire = (): number => (breaker === undefined ? 0 : breaker.tryAcquire());
-  const succeeded = (ticket: number): void => breaker?.success(ticket);
-  const failed = (ticket: number): void => breaker?.failure(ticket);
-
-  // Tracks a pending write; `onResult` sees the store's answer. A write that has not settled within
-  // `writeTimeoutMs` is written off: it gives its slot back and counts as a failure, and whatever
-  // the store answers later is ignored — a hung store must not hold slots (or the breaker) forever.
-  const track = (
-    pending: PromiseLike<unknown>,
-    operation: 'set' | 'delete',
-    ticket: number,
-    onResult: (result: unknown) => void,
-  ): void => {
-    stats.inFlight++;
-    let done = false;
-    const timer = startTimeout(writeTimeoutMs, () => {
-      if (done) return;
-      done = true;
-      settled();
-      stats.writeTimeouts++;
-      failed(ticket);
-      report(timeoutError(operation, writeTimeoutMs), operation);
-    });
-    Promise.resolve(pending).then(
-      (result) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        settled();
-        succeeded(ticket);
-        onResult(result);
-      },
-      (error: unknown) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        settled();
-        failed(ticket);
-        if (operation === 'set') stats.writeErrors++;
-        else stats.deleteErrors++;
-        report(error, operation);
-      },
-    );
-  };
+  const ignore = (): void => undefined;
 
   const onNew: NewSessionCallback = (session: CachedSession) => {
-    if (closed || stats.inFlight >= maxInFlight) {
+    if (closed || writes.full) {
       stats.droppedWrites++;
       return;
     }
     // Asked first, so that an outage costs no encoding.
-    const ticket = acquire();
+    const ticket = gate.acquire();
     if (ticket === BREAKER_REFUSED) {
       stats.droppedWrites++;
       return;
     }
     let value: Uint8Array;
     try {
-      value = encodeStoredSession(session as SessionRecord, codecOptions);
+      value = values.encode(session);
     } catch (error) {
       // Not the store's fault: a probe ticket goes back unused.
-      breaker?.release(ticket);
+      gate.release(ticket);
       stats.writeErrors++;
       report(error, 'encode');
       return;
@@ -493,17 +413,15 @@ export function storeCallbacks(
     try {
       result = store.set(namespace, session.id, value, expiresAtMs);
     } catch (error) {
-      failed(ticket);
+      gate.failed(ticket);
       stats.writeErrors++;
       report(error, 'set');
       return;
     }
     if (isPromiseLike<boolean>(result)) {
-      track(result, 'set', ticket, (stored) => {
-        if (stored === false) stats.notStored++;
-      });
+      writes.track(result, 'set', ticket, countNotStored);
     } else {
-      succeeded(ticket);
+      gate.succeeded(ticket);
       if (result === false) stats.notStored++;
     }
     // Kept in memory whatever the store answered: this process can still resume it.
@@ -511,11 +429,11 @@ export function storeCallbacks(
 
   const onRemove: RemoveSessionCallback = (id, reason, _session, namespace) => {
     if (!DELETE_ON_REMOVE[reason] || id.byteLength === 0 || id.byteLength > MAX_ID_BYTES) return;
-    if (closed || stats.inFlight >= maxInFlight) {
+    if (closed || writes.full) {
       stats.droppedDeletes++;
       return;
     }
-    const ticket = acquire();
+    const ticket = gate.acquire();
     if (ticket === BREAKER_REFUSED) {
       stats.droppedDeletes++;
       return;
@@ -525,90 +443,13 @@ export function storeCallbacks(
     try {
       result = store.delete(namespace, id);
     } catch (error) {
-      failed(ticket);
+      gate.failed(ticket);
       stats.deleteErrors++;
       report(error, 'delete');
       return;
     }
-    if (isPromiseLike<boolean>(result)) track(result, 'delete', ticket, () => undefined);
-    else succeeded(ticket);
-  };
-
-  const decode = (
-    value: Uint8Array | undefined,
-    id: Uint8Array,
-    namespace: string,
-  ): SessionRecord | undefined => {
-    if (value === undefined || value === null) return undefined;
-    try {
-      // Whoever can write to the store can plant anything: bound the size before any parsing.
-      if (value instanceof Uint8Array && value.byteLength > maxValueBytes) {
-        throw new StoredSessionError(
-          'TOO_LARGE',
-          `stored value of ${value.byteLength} bytes is over the store's maxValueBytes (${maxValueBytes})`,
-        );
-      }
-      const record = decodeStoredSession(value, namespace, id, codecOptions);
-      stats.found++;
-      return record;
-    } catch (error) {
-      stats.decodeErrors++;
-      if (channels.rejected.hasSubscribers) {
-        const detail = error instanceof StoredSessionError ? error.code : undefined;
-        channels.rejected.publish({ namespace, id, reason: 'decode', ...(detail && { detail }) });
-      }
-      report(error, 'decode');
-      return undefined;
-    }
-  };
-
-  // Revocations: the bound caches, and the reads in flight that a revocation may overtake. A read
-  // of a shared store may be answered with a session just before it was deleted and reach us after
-  // the report of that delete (two connections, no order between them); its answer would put the
-  // revoked session back into memory. Only reads whose answer the cache keeps matter (`get`; a
-  // `take`'s answer resumes once and is not kept). Bounded by the store's pending commands.
-  const bound = new Set<RevocableCache>();
-  const readsInFlight = new Set<{ namespace: string; id: Uint8Array; stale: boolean }>();
-  let unwatch: (() => void) | undefined;
-  const onRevocation = (revocation: Revocation): void => {
-    stats.revocations++;
-    for (const read of readsInFlight) {
-      if (covers(revocation, read.namespace, read.id)) read.stale = true;
-    }
-    for (const cache of bound) {
-      try {
-        if (revocation.namespace === undefined || revocation.id === undefined) {
-          stats.revokedSessions += cache.revokeAll(revocation.namespace);
-        } else if (cache.revoke(revocation.id, revocation.namespace)) {
-          stats.revokedSessions++;
-        }
-      } catch (error) {
-        report(error, 'revoke');
-      }
-    }
-  };
-  const propagatesRevocations = typeof store.watchRevocations === 'function';
-  const bind = (cache: RevocableCache): (() => void) => {
-    if (
-      typeof cache !== 'object' ||
-      cache === null ||
-      typeof cache.revoke !== 'function' ||
-      typeof cache.revokeAll !== 'function'
-    ) {
-      throw new TypeError('cache must be a SessionCache (with revoke and revokeAll)');
-    }
-    if (!propagatesRevocations || closed) return () => undefined;
-    bound.add(cache);
-    unwatch ??= store.watchRevocations!(onRevocation);
-    return () => {
-      bound.delete(cache);
-      if (bound.size === 0) stopWatching();
-    };
-  };
-  const stopWatching = (): void => {
-    const stop = unwatch;
-    unwatch = undefined;
-    stop?.();
+    if (isPromiseLike<boolean>(result)) writes.track(result, 'delete', ticket, ignore);
+    else gate.succeeded(ticket);
   };
 
   const onGet: GetSessionCallback = (id: Uint8Array, info: GetSessionInfo) => {
@@ -616,7 +457,7 @@ export function storeCallbacks(
     if (closed || id.byteLength === 0 || id.byteLength > MAX_ID_BYTES) return undefined;
     const { namespace, singleUse } = info;
     const operation = singleUse ? 'take' : 'get';
-    const ticket = acquire();
+    const ticket = gate.acquire();
     if (ticket === BREAKER_REFUSED) {
       // A dead store is not asked: a miss at once, no lookup deadline to wait for.
       stats.breakerRejectedReads++;
@@ -629,7 +470,7 @@ export function storeCallbacks(
       // every process sharing the store.
       answer = singleUse ? store.take(namespace, id) : store.get(namespace, id);
     } catch (error) {
-      failed(ticket);
+      gate.failed(ticket);
       stats.readErrors++;
       report(error, operation);
       // Passed on so that the cache counts a get error (and its miss event says `error`), not a
@@ -637,11 +478,12 @@ export function storeCallbacks(
       throw error;
     }
     if (!isPromiseLike<Uint8Array | undefined>(answer)) {
-      succeeded(ticket);
-      return decode(answer, id, namespace);
+      gate.succeeded(ticket);
+      return values.decode(answer, id, namespace);
     }
-    const read = singleUse || unwatch === undefined ? undefined : { namespace, id, stale: false };
-    if (read !== undefined) readsInFlight.add(read);
+    const read: ReadInFlight | undefined =
+      singleUse || !revocations.watching ? undefined : { namespace, id, stale: false };
+    if (read !== undefined) revocations.beginRead(read);
     // The cache stops waiting at its own deadline; this timer only tells the breaker (and the
     // counters) that the store is hanging, since a hung store never rejects.
     let done = false;
@@ -649,30 +491,30 @@ export function storeCallbacks(
       if (done) return;
       done = true;
       stats.readTimeouts++;
-      failed(ticket);
+      gate.failed(ticket);
     });
     return Promise.resolve(answer).then(
       (value) => {
         if (!done) {
           done = true;
           clearTimeout(timer);
-          succeeded(ticket);
+          gate.succeeded(ticket);
         }
         if (read !== undefined) {
-          readsInFlight.delete(read);
+          revocations.endRead(read);
           if (read.stale && value !== undefined && value !== null) {
             stats.staleReads++;
             return undefined;
           }
         }
-        return decode(value, id, namespace);
+        return values.decode(value, id, namespace);
       },
       (error: unknown) => {
-        if (read !== undefined) readsInFlight.delete(read);
+        if (read !== undefined) revocations.endRead(read);
         if (!done) {
           done = true;
           clearTimeout(timer);
-          failed(ticket);
+          gate.failed(ticket);
         }
         stats.readErrors++;
         report(error, operation);
@@ -680,13 +522,6 @@ export function storeCallbacks(
       },
     );
   };
-
-  const drain = (): Promise<void> =>
-    stats.inFlight === 0
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => {
-          idle.push(resolve);
-        });
 
   const callbacks: StoreCallbacks = Object.freeze({ onNew, onRemove, onGet });
   return Object.freeze({
@@ -697,40 +532,18 @@ export function storeCallbacks(
     onGet,
     stats: (): StoreAdapterStats => ({
       ...stats,
-      breakerState: breaker === undefined ? 'disabled' : breaker.state,
-      breakerOpens: breaker === undefined ? 0 : breaker.opens,
+      breakerState: gate.state,
+      breakerOpens: gate.opens,
       storeState: storeState(store),
     }),
-    bind,
-    propagatesRevocations,
-    drain,
+    bind: (cache: RevocableCache) => revocations.bind(cache, closed),
+    propagatesRevocations: revocations.propagates,
+    drain: () => writes.drain(),
     close: () => {
       closed = true;
-      bound.clear();
-      stopWatching();
-      closing ??= drain().then(() => store.close());
+      revocations.close();
+      closing ??= writes.drain().then(() => store.close());
       return closing;
     },
-  });
-}
-
-const PROBE_ID = new Uint8Array([1]);
-
-/**
- * Calls `onTimeout` once `ms` have passed and the I/O that arrived meanwhile has been read. After a
- * busy stretch of the event loop (a hundred handshakes at once) the timers phase runs before the
- * poll phase, so an answer that was sitting in the socket in time would otherwise lose to its own
- * timer, and a healthy but loaded store would open the breaker.
- */
-function startTimeout(ms: number, onTimeout: () => void): NodeJS.Timeout {
-  const timer = setTimeout(() => setImmediate(onTimeout), ms);
-  timer.unref();
-  return timer;
-}
-
-/** The error reported for a store call that did not settle in time; names no key or value. */
-function timeoutError(operation: StoreOperation, ms: number): Error {
-  return Object.assign(new Error(`session store ${operation} did not settle within ${ms} ms`), {
-    code: 'ETIMEDOUT',
   });
 }

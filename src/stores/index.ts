@@ -50,7 +50,19 @@ export {
   type RedisSentinelStoreUrl,
 } from './store-url.js';
 export { MAX_ID_BYTES, MAX_NAMESPACE_BYTES } from '../common/validate.js';
-export { RedisStore, RedisStoreError, type RedisStoreErrorReason } from './redis-store.js';
+export {
+  RedisStore,
+  RedisStoreError,
+  type RedisStoreErrorCode,
+  type RedisStoreErrorReason,
+} from './redis-store.js';
+// The one error base class and its documented codes (docs/errors.md).
+export {
+  SessionCacheError,
+  hasErrorCode,
+  type SessionCacheErrorCode,
+  type StoreErrorCode,
+} from '../common/errors.js';
 export type { RedisStoreOptions, RedisNodeAddress } from './redis-options.js';
 // Whether a store can answer now (connecting, ready, degraded, closed), for every store.
 export { storeState, type StoreState } from './store-state.js';

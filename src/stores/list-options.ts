@@ -1,5 +1,11 @@
 import type { ListOptions } from './store.js';
-import { checkNamespace, checkOptions, describe } from '../common/validate.js';
+import {
+  booleanOption,
+  checkNamespace,
+  checkOptions,
+  describe,
+  integerOption,
+} from '../common/validate.js';
 
 /** {@link ListOptions} checked, with defaults filled in. */
 export interface ListFilters {
@@ -25,18 +31,12 @@ export function checkListOptions(options: ListOptions | undefined): ListFilters 
   ) {
     throw new TypeError(`expiresBeforeMs must be a number, got ${describe(expiresBeforeMs)}`);
   }
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
-    throw new RangeError(`limit must be a whole number ≥ 0, got ${describe(limit)}`);
-  }
-  if (withValues !== undefined && typeof withValues !== 'boolean') {
-    throw new TypeError(`withValues must be a boolean, got ${describe(withValues)}`);
-  }
   return {
     namespace,
     namespacePrefix,
     expiresBeforeMs: expiresBeforeMs ?? Number.POSITIVE_INFINITY,
-    limit: limit ?? Number.POSITIVE_INFINITY,
-    withValues: withValues === true,
+    limit: integerOption('limit', limit, Number.POSITIVE_INFINITY, 0),
+    withValues: booleanOption('withValues', withValues),
   };
 }
 

@@ -1,4 +1,5 @@
 import { idKey } from '../common/id-key.js';
+import { SessionCacheError } from '../common/errors.js';
 import { ExpiryHeap, type HeapItem } from '../cache/expiry-heap.js';
 import { MAX_STORED_SESSION_BYTES } from '../session/stored-record.js';
 import { EVERYTHING, RevocationWatchers } from './revocations.js';
@@ -323,7 +324,7 @@ export class MemoryStore implements SessionStore {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new Error('MemoryStore is closed');
+    if (this.#closed) throw new SessionCacheError('ERR_STORE_CLOSED', 'MemoryStore is closed');
   }
 }
 

@@ -4,7 +4,15 @@
 // reaches an error message (only host names and option names do).
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { DEFAULT_MAX_VALUE_BYTES } from './memory-store.js';
-import { checkKnownKeys } from '../common/validate.js';
+import {
+  booleanOption,
+  checkInteger,
+  checkKnownKeys,
+  checkOptions,
+  describe,
+  functionOption,
+  stringOption,
+} from '../common/validate.js';
 
 /** Where a Redis Cluster node listens: `{ host, port }` or `"host:port"` (`"[v6]:port"`). */
 export type RedisNodeAddress = { readonly host: string; readonly port: number } | string;
@@ -396,7 +404,9 @@ function parseAddress(
   if (match === null) throw new TypeError(`${option}: ${quoteHost(text)} is not host:port`);
   const host = match[1] ?? match[2] ?? '';
   const port = match[3] === undefined ? defaultPort : Number(match[3]);
-  if (port < 1 || port > 65535) throw new RangeError(`${option}: port ${port} is out of range`);
+  if (port < 1 || port > 65535) {
+    throw new RangeError(`${option}: port must be an integer from 1 to 65535, got ${port}`);
+  }
   return { host, port };
 }
 
@@ -434,9 +444,7 @@ const REDIS_STORE_OPTION_KEYS: Readonly<Record<keyof RedisStoreOptions, true>> =
 
 /** Checks and defaults {@link RedisStoreOptions}; throws TypeError/RangeError naming the option. */
 export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError('RedisStore options must be an object');
-  }
+  checkOptions(options);
   if ('waitForConnection' in options) {
     throw new TypeError(
       'waitForConnection was replaced: the store now waits at most startupTimeoutMs (0: not at all) and starts degraded; requireStore: true rejects instead',
@@ -454,7 +462,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   let tls: TlsConnectionOptions | undefined;
 
   if (options.url !== undefined) {
-    if (typeof options.url !== 'string') throw new TypeError('url must be a string');
+    stringOption('url', options.url);
     for (const name of ['host', 'port', 'db', 'nodes', 'sentinels', 'masterName'] as const) {
       if (options[name] !== undefined) throw new TypeError(`give url or ${name}, not both`);
     }
@@ -505,7 +513,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   const sentinelUsername =
     options.sentinelUsername === undefined
       ? undefined
-      : checkString('sentinelUsername', options.sentinelUsername);
+      : stringOption('sentinelUsername', options.sentinelUsername);
   if (options.sentinelPassword !== undefined && typeof options.sentinelPassword !== 'string') {
     // Never describe the value: it is a secret.
     throw new TypeError('sentinelPassword must be a string');
@@ -513,9 +521,9 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
   const sentinelPassword = options.sentinelPassword;
   if (options.host !== undefined) host = checkHost('host', options.host);
   if (options.port !== undefined) port = checkPort('port', options.port);
-  if (options.db !== undefined) db = checkInt('db', options.db, 0, 65_535);
+  if (options.db !== undefined) db = checkInteger('db', options.db, 0, 65_535);
   if (nodes !== undefined && db !== 0) throw new RangeError('db must be 0 with a Redis Cluster');
-  if (options.username !== undefined) username = checkString('username', options.username);
+  if (options.username !== undefined) username = stringOption('username', options.username);
   if (options.password !== undefined) {
     // Never describe the value: it is a secret.
     if (typeof options.password !== 'string') throw new TypeError('password must be a string');
@@ -525,25 +533,22 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     if (options.tls === false) tls = undefined;
     else if (options.tls === true) tls = {};
     else if (options.tls !== null && typeof options.tls === 'object') tls = { ...options.tls };
-    else throw new TypeError('tls must be a boolean or tls.connect options');
+    else
+      throw new TypeError(
+        `tls must be a boolean or tls.connect options, got ${describe(options.tls)}`,
+      );
   }
-  const keyPrefix = options.keyPrefix ?? REDIS_STORE_DEFAULTS.keyPrefix;
-  if (typeof keyPrefix !== 'string') throw new TypeError('keyPrefix must be a string');
+  const keyPrefix = stringOption('keyPrefix', options.keyPrefix ?? REDIS_STORE_DEFAULTS.keyPrefix);
   const prefixBytes = Buffer.from(keyPrefix, 'utf8');
   if (prefixBytes.length > 1024) throw new RangeError('keyPrefix must be at most 1024 bytes');
   if (prefixBytes.includes(0)) throw new RangeError('keyPrefix must not contain NUL');
 
-  const clock = options.clock ?? Date.now;
-  if (typeof clock !== 'function') throw new TypeError('clock must be a function');
-  const onError = options.onError;
-  if (onError !== undefined && typeof onError !== 'function') {
-    throw new TypeError('onError must be a function');
-  }
-  const requireStore = options.requireStore ?? false;
-  if (typeof requireStore !== 'boolean') throw new TypeError('requireStore must be a boolean');
+  const clock = functionOption('clock', options.clock) ?? Date.now;
+  const onError = functionOption('onError', options.onError);
+  const requireStore = booleanOption('requireStore', options.requireStore);
   const clientOptions = options.clientOptions ?? {};
   if (clientOptions === null || typeof clientOptions !== 'object' || Array.isArray(clientOptions)) {
-    throw new TypeError('clientOptions must be an object');
+    throw new TypeError(`clientOptions must be an object, got ${describe(clientOptions)}`);
   }
   // ioredis's own key prefix would apply to commands but not to SCAN patterns: `list`, `clear` and
   // `stats` would then see nothing. The store has its own.
@@ -564,38 +569,38 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     password,
     tls,
     keyPrefix: prefixBytes,
-    commandTimeoutMs: checkInt(
+    commandTimeoutMs: checkInteger(
       'commandTimeoutMs',
       options.commandTimeoutMs ?? REDIS_STORE_DEFAULTS.commandTimeoutMs,
       1,
       600_000,
     ),
-    connectTimeoutMs: checkInt(
+    connectTimeoutMs: checkInteger(
       'connectTimeoutMs',
       options.connectTimeoutMs ?? REDIS_STORE_DEFAULTS.connectTimeoutMs,
       1,
       600_000,
     ),
-    maxReconnectDelayMs: checkInt(
+    maxReconnectDelayMs: checkInteger(
       'maxReconnectDelayMs',
       options.maxReconnectDelayMs ?? REDIS_STORE_DEFAULTS.maxReconnectDelayMs,
       1,
       600_000,
     ),
-    maxPendingCommands: checkInt(
+    maxPendingCommands: checkInteger(
       'maxPendingCommands',
       options.maxPendingCommands ?? REDIS_STORE_DEFAULTS.maxPendingCommands,
       1,
       10_000_000,
     ),
-    maxValueBytes: checkInt(
+    maxValueBytes: checkInteger(
       'maxValueBytes',
       options.maxValueBytes ?? REDIS_STORE_DEFAULTS.maxValueBytes,
       1,
       // Redis's own limit is 512 MiB per string; sessions are a few KiB.
       64 * 1024 * 1024,
     ),
-    startupTimeoutMs: checkInt(
+    startupTimeoutMs: checkInteger(
       'startupTimeoutMs',
       options.startupTimeoutMs ?? REDIS_STORE_DEFAULTS.startupTimeoutMs,
       0,
@@ -615,7 +620,9 @@ function checkAddresses(
   defaultPort: number,
 ): { host: string; port: number }[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new TypeError(`${name} must be a non-empty array of "host:port" or { host, port }`);
+    throw new TypeError(
+      `${name} must be a non-empty array of "host:port" or { host, port }, got ${describe(value)}`,
+    );
   }
   return value.map((node: unknown, i) => {
     if (typeof node === 'string') return parseAddress(node, `${name}[${i}]`, defaultPort);
@@ -627,27 +634,12 @@ function checkAddresses(
   });
 }
 
-function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  }
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
 function checkPort(name: string, value: unknown): number {
-  return checkInt(name, value, 1, 65_535);
-}
-
-function checkString(name: string, value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
-  return value;
+  return checkInteger(name, value, 1, 65_535);
 }
 
 function checkHost(name: string, value: unknown): string {
-  const host = checkString(name, value);
+  const host = stringOption(name, value);
   if (host === '' || /[\s/@,]/.test(host)) {
     throw new RangeError(`${name} must be a host name or address, got ${quoteHost(host)}`);
   }

@@ -16,6 +16,7 @@
 // Redis that answers and refuses the settings (password, database) is a mistake and fails `create`.
 import type { Cluster, Redis } from 'ioredis';
 import { checkListOptions, matchesList } from './list-options.js';
+import { SessionCacheError } from '../common/errors.js';
 import type {
   ListOptions,
   Revocation,
@@ -82,29 +83,60 @@ return 1
 `;
 
 /**
- * Why a {@link RedisStore} operation failed:
- * - `closed`: the store was closed;
- * - `unavailable`: not connected to Redis right now (refused, down, reconnecting);
- * - `timeout`: no answer within `commandTimeoutMs`;
- * - `overloaded`: `maxPendingCommands` commands were already in flight;
- * - `unsupported`: the server lacks a command the store needs (Redis < 6.2);
- * - `command`: Redis answered with an error (e.g. `OOM`, `MOVED` storms);
- * - `config`: Redis answered and refused the store's settings — a wrong password or user
- *   (`WRONGPASS`, `NOAUTH`), a database it does not have, an ACL without the commands (`NOPERM`).
- *   Not an outage: {@link RedisStore.create} rejects with it even when it would start degraded.
+ * Why a {@link RedisStore} operation failed, in the lower-case words of earlier releases (kept as
+ * {@link RedisStoreError.reason}); {@link RedisStoreError.code} is the stable code shared by every
+ * store:
+ * - `closed` (`ERR_STORE_CLOSED`): the store was closed;
+ * - `unavailable` (`ERR_STORE_UNAVAILABLE`): not connected to Redis right now (refused, down,
+ *   reconnecting);
+ * - `timeout` (`ERR_STORE_TIMEOUT`): no answer within `commandTimeoutMs`;
+ * - `overloaded` (`ERR_STORE_OVERLOADED`): `maxPendingCommands` commands were already in flight;
+ * - `unsupported` (`ERR_STORE_UNSUPPORTED`): the server lacks a command the store needs (Redis < 6.2);
+ * - `command` (`ERR_STORE_COMMAND`): Redis answered with an error (e.g. `OOM`, `MOVED` storms);
+ * - `config` (`ERR_STORE_CONFIG`): Redis answered and refused the store's settings — a wrong
+ *   password or user (`WRONGPASS`, `NOAUTH`), a database it does not have, an ACL without the
+ *   commands (`NOPERM`). Not an outage: {@link RedisStore.create} rejects with it even when it
+ *   would start degraded.
  */
 export type RedisStoreErrorReason =
   'closed' | 'unavailable' | 'timeout' | 'overloaded' | 'unsupported' | 'command' | 'config';
 
-/** The error of a failed {@link RedisStore} operation. Its message never holds the password. */
-export class RedisStoreError extends Error {
+/** The codes a {@link RedisStoreError} carries (a subset of {@link StoreErrorCode}). */
+export type RedisStoreErrorCode =
+  | 'ERR_STORE_CLOSED'
+  | 'ERR_STORE_UNAVAILABLE'
+  | 'ERR_STORE_TIMEOUT'
+  | 'ERR_STORE_OVERLOADED'
+  | 'ERR_STORE_UNSUPPORTED'
+  | 'ERR_STORE_COMMAND'
+  | 'ERR_STORE_CONFIG';
+
+const REDIS_ERROR_CODES: Readonly<Record<RedisStoreErrorReason, RedisStoreErrorCode>> = {
+  closed: 'ERR_STORE_CLOSED',
+  unavailable: 'ERR_STORE_UNAVAILABLE',
+  timeout: 'ERR_STORE_TIMEOUT',
+  overloaded: 'ERR_STORE_OVERLOADED',
+  unsupported: 'ERR_STORE_UNSUPPORTED',
+  command: 'ERR_STORE_COMMAND',
+  config: 'ERR_STORE_CONFIG',
+};
+
+/**
+ * The error of a failed {@link RedisStore} operation: a {@link SessionCacheError} whose `code` is
+ * one of {@link RedisStoreErrorCode}. Its message never holds the password.
+ */
+export class RedisStoreError extends SessionCacheError<RedisStoreErrorCode> {
   override readonly name = 'RedisStoreError';
-  /** What went wrong; see {@link RedisStoreErrorReason}. */
+  /**
+   * The same as {@link code} in the lower-case words of earlier releases; see
+   * {@link RedisStoreErrorReason}.
+   * @deprecated switch on `code`, as for every other store
+   */
   readonly reason: RedisStoreErrorReason;
 
   /** @internal */
   constructor(reason: RedisStoreErrorReason, message: string) {
-    super(message);
+    super(REDIS_ERROR_CODES[reason], message);
     this.reason = reason;
   }
 }
@@ -156,7 +188,11 @@ async function loadIoredis(): Promise<IoredisModule> {
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new Error('RedisStore needs the optional dependency ioredis: npm install ioredis');
+      throw new SessionCacheError(
+        'ERR_DEPENDENCY_MISSING',
+        'RedisStore needs the optional dependency ioredis: npm install ioredis',
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -280,11 +316,13 @@ export class RedisStore implements SessionStore {
    * not, it resolves: a store that could not connect is `degraded` (every call fails at once) and
    * keeps connecting in the background — unless `requireStore` is set, when it rejects.
    * @throws TypeError/RangeError naming a bad option (before any connection is tried)
-   * @throws Error naming the fix when the optional dependency ioredis is not installed
-   * @throws {@link RedisStoreError} (`config`) when Redis answers and refuses the settings: a wrong
-   * password or user, a database it does not have (`redis://host/20` against 16 databases)
-   * @throws {@link RedisStoreError} (`unavailable`), only with `requireStore`, when Redis refuses
-   * the connection or does not answer within `startupTimeoutMs`
+   * @throws {@link SessionCacheError} `ERR_DEPENDENCY_MISSING`, naming the fix, when the optional
+   * dependency ioredis is not installed
+   * @throws {@link RedisStoreError} `ERR_STORE_CONFIG` (`config`) when Redis answers and refuses the
+   * settings: a wrong password or user, a database it does not have (`redis://host/20` against 16
+   * databases)
+   * @throws {@link RedisStoreError} `ERR_STORE_UNAVAILABLE` (`unavailable`), only with
+   * `requireStore`, when Redis refuses the connection or does not answer within `startupTimeoutMs`
    */
   static async create(options: RedisStoreOptions = {}): Promise<RedisStore> {
     const resolved = resolveRedisOptions(options);

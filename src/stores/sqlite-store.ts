@@ -9,7 +9,10 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { checkListOptions, matchesList } from './list-options.js';
+import { SessionCacheError } from '../common/errors.js';
 import { DEFAULT_MAX_VALUE_BYTES, DEFAULT_SWEEP_INTERVAL_MS } from './memory-store.js';
 import { EVERYTHING, RevocationWatchers } from './revocations.js';
 import type {
@@ -203,7 +206,8 @@ function loadDriver(): Promise<typeof BetterSqlite3> {
       driver = undefined; // let a later call retry, e.g. after an install
       const code = (error as { code?: unknown }).code;
       if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-        throw new Error(
+        throw new SessionCacheError(
+          'ERR_DEPENDENCY_MISSING',
           'SqliteStore needs the optional dependency better-sqlite3: npm install better-sqlite3',
           { cause: error },
         );
@@ -337,11 +341,16 @@ export class SqliteStore implements SessionStore {
   }
 
   /**
-   * Opens (creating when needed) the session store in `options.path`.
+   * Opens (creating when needed) the session store in `options.path`. A missing directory on the
+   * way is created too (readable by its owner only: the file holds session secrets), so that a
+   * path such as `~/.cache/my-cli/tls-sessions.db` works on the first run.
    *
-   * @throws TypeError/RangeError naming the option for invalid options; Error when better-sqlite3
-   * is not installed, when the file cannot be opened, when it belongs to another application, or
-   * when its schema is newer than this version supports.
+   * @throws TypeError/RangeError naming the option for invalid options
+   * @throws {@link SessionCacheError} `ERR_DEPENDENCY_MISSING` when better-sqlite3 is not
+   * installed; `ERR_STORE_UNAVAILABLE` when the file cannot be opened (permissions, not a
+   * database, locked for longer than `busyTimeoutMs`); `ERR_STORE_FOREIGN` when it belongs to
+   * another application; `ERR_STORE_UNSUPPORTED` when its schema is newer than this version
+   * supports or it cannot use WAL journaling.
    */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     const opts = checkOptions(options) as Partial<SqliteStoreOptions>;
@@ -391,11 +400,10 @@ export class SqliteStore implements SessionStore {
     const Driver = await loadDriver();
     let db: Database;
     try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       db = new Driver(path, { timeout: busyTimeoutMs });
     } catch (error) {
-      throw new Error(`SqliteStore: cannot open ${JSON.stringify(path)}: ${messageOf(error)}`, {
-        cause: error,
-      });
+      throw cannotOpen(path, error);
     }
     let checkpointer: Worker | undefined;
     try {
@@ -424,11 +432,9 @@ export class SqliteStore implements SessionStore {
     } catch (error) {
       db.close();
       void checkpointer?.terminate();
-      if (error instanceof Error && error.message.startsWith('SqliteStore:')) throw error;
+      if (error instanceof SessionCacheError) throw error;
       // SQLite's own failures (not a database, busy for longer than busyTimeoutMs, read-only).
-      throw new Error(`SqliteStore: cannot open ${JSON.stringify(path)}: ${messageOf(error)}`, {
-        cause: error,
-      });
+      throw cannotOpen(path, error);
     }
   }
 
@@ -728,7 +734,7 @@ export class SqliteStore implements SessionStore {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new Error('SqliteStore is closed');
+    if (this.#closed) throw new SessionCacheError('ERR_STORE_CLOSED', 'SqliteStore is closed');
   }
 }
 
@@ -830,43 +836,71 @@ async function initializeWhenFree(
  * Brings a freshly opened database to the current schema, or refuses it. Runs in one IMMEDIATE
  * transaction, so that several processes opening a new file at once create the schema exactly once.
  */
+/** The error of a file SQLite cannot open (or this process cannot create). */
+function cannotOpen(path: string, error: unknown): SessionCacheError {
+  return new SessionCacheError(
+    'ERR_STORE_UNAVAILABLE',
+    `SqliteStore: cannot open ${JSON.stringify(path)}: ${messageOf(error)}`,
+    { cause: error },
+  );
+}
+
+/**
+ * Throws unless the file is empty or ours, of a schema version this release reads. Run once before
+ * anything is written (switching to WAL is a write that stays in the file: another application's
+ * database must be left exactly as it was), and again inside the initializing transaction, where
+ * it is certain (another process may be initializing the same file).
+ * @returns whether the file already holds our current schema
+ */
+function checkOwnership(db: Database, where: string): boolean {
+  const applicationId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (applicationId !== 0 && applicationId !== SQLITE_APPLICATION_ID) {
+    throw new SessionCacheError(
+      'ERR_STORE_FOREIGN',
+      `SqliteStore: ${where} belongs to another application (application_id ${applicationId})`,
+    );
+  }
+  if (version > SQLITE_SCHEMA_VERSION) {
+    throw new SessionCacheError(
+      'ERR_STORE_UNSUPPORTED',
+      `SqliteStore: ${where} has schema version ${version}, newer than the ${SQLITE_SCHEMA_VERSION} this version of tls-session-cache supports; upgrade tls-session-cache or use another file`,
+    );
+  }
+  if (applicationId === SQLITE_APPLICATION_ID && version === SQLITE_SCHEMA_VERSION) return true;
+  const tables = db
+    .prepare<[], number>("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
+    .pluck()
+    .get()!;
+  if (tables > 0) {
+    throw new SessionCacheError(
+      'ERR_STORE_FOREIGN',
+      `SqliteStore: ${where} is not a tls-session-cache database (it has other tables)`,
+    );
+  }
+  return false;
+}
+
 function initialize(db: Database, path: string): void {
   const where = JSON.stringify(path);
+  checkOwnership(db, where);
   // WAL: readers do not block the writer nor the writer the readers; the mode is stored in the
   // file, so this is a no-op after the first process. NORMAL synchronous in WAL mode loses at most
   // the last transactions on power loss (never on a process crash), and a lost session only costs
   // one full handshake; FULL would add an fsync to every new session.
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal' && mode !== 'memory') {
-    throw new Error(`SqliteStore: ${where} cannot use WAL journaling (got ${String(mode)})`);
+    throw new SessionCacheError(
+      'ERR_STORE_UNSUPPORTED',
+      `SqliteStore: ${where} cannot use WAL journaling (got ${String(mode)})`,
+    );
   }
   db.pragma('synchronous = NORMAL');
   db.transaction(() => {
-    const applicationId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (applicationId !== 0 && applicationId !== SQLITE_APPLICATION_ID) {
-      throw new Error(
-        `SqliteStore: ${where} belongs to another application (application_id ${applicationId})`,
-      );
-    }
-    if (version > SQLITE_SCHEMA_VERSION) {
-      throw new Error(
-        `SqliteStore: ${where} has schema version ${version}, newer than the ${SQLITE_SCHEMA_VERSION} this version of tls-session-cache supports; upgrade tls-session-cache or use another file`,
-      );
-    }
-    if (applicationId === SQLITE_APPLICATION_ID && version === SQLITE_SCHEMA_VERSION) {
+    if (checkOwnership(db, where)) {
       // Files made before the revocation log get it now (see REVOCATION_SCHEMA).
       db.exec(REVOCATION_SCHEMA);
       return;
-    }
-    const tables = db
-      .prepare<[], number>("SELECT count(*) FROM sqlite_schema WHERE type = 'table'")
-      .pluck()
-      .get()!;
-    if (tables > 0) {
-      throw new Error(
-        `SqliteStore: ${where} is not a tls-session-cache database (it has other tables)`,
-      );
     }
     db.exec(SCHEMA_V1);
     db.exec(REVOCATION_SCHEMA);

@@ -156,6 +156,10 @@ export interface SessionStore {
   state?(): 'connecting' | 'ready' | 'degraded' | 'closed';
   /** Size figures. Optional. */
   stats?(): MaybePromise<StoreStats>;
-  /** Releases everything (connections, timers, file handles). Idempotent. */
+  /**
+   * Releases everything (connections, timers, file handles). Idempotent. Afterwards `set`, `get`,
+   * `take` and `delete` fail — throw, or return a rejected promise — with a `SessionCacheError`
+   * whose `code` is `ERR_STORE_CLOSED`, the same for every store (docs/errors.md).
+   */
   close(): MaybePromise<void>;
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { SessionCacheError } from '../common/errors.js';
 import { covers } from '../stores/revocations.js';
 import type { MaybePromise, Revocation, SessionStore, StoredEntry } from '../stores/store.js';
 
@@ -731,6 +732,34 @@ export function runStoreConformance(
         await store.take('a', Uint8Array.of(1));
         assert.deepEqual(await store.stats(), { entries: 1, bytes: 20 });
       }));
+
+    it('after close every operation fails with code ERR_STORE_CLOSED', async () => {
+      const clock = new ManualClock();
+      const store = await makeStore({ clock: clock.now });
+      const id = Uint8Array.of(1);
+      await store.close();
+      const operations: [string, () => unknown][] = [
+        ['set', () => store.set('ns', id, Uint8Array.of(1), nowOf(clock) + HOUR)],
+        ['get', () => store.get('ns', id)],
+        ['take', () => store.take('ns', id)],
+        ['delete', () => store.delete('ns', id)],
+      ];
+      for (const [name, operation] of operations) {
+        let failure: unknown;
+        try {
+          // Thrown at the call (in-process stores) or a rejection (network stores): both count.
+          await operation();
+        } catch (error) {
+          failure = error;
+        }
+        assert.ok(failure !== undefined, `${name} after close succeeded`);
+        assert.ok(
+          failure instanceof SessionCacheError,
+          `${name} after close: not a SessionCacheError (${String(failure)})`,
+        );
+        assert.equal(failure.code, 'ERR_STORE_CLOSED', `${name} after close`);
+      }
+    });
 
     it('close releases everything (timers, sockets, files) and is idempotent', async () => {
       const before = checkResources ? snapshotResources() : undefined;

@@ -1,5 +1,5 @@
 // What the client tests share: one connection through the cache, observed from both ends.
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import type { ClientSessionCache } from '../../src/client/client-session-cache.js';
 
 /** What a client connection through the cache saw. */
@@ -13,8 +13,10 @@ export interface CachedRun {
 }
 
 /**
- * Connects through `cache.connect` to 127.0.0.1:`port` (servername localhost), optionally writes
- * `request`, reads until the server ends, and reports once the socket closed.
+ * Connects through the cache to 127.0.0.1:`port` (servername localhost) — `lookup`, `tls.connect`,
+ * `watch`, the steps of `cache.connect`, taken by hand so that the `session` events of a TLS 1.2
+ * handshake (emitted before it is secure, when `connect` has not resolved yet) are counted —
+ * optionally writes `request`, reads until the server ends, and reports once the socket closed.
  */
 export async function cachedRun(
   cache: ClientSessionCache,
@@ -23,13 +25,18 @@ export async function cachedRun(
   request?: string,
   onSecure?: (socket: tls.TLSSocket) => void,
 ): Promise<CachedRun> {
-  const socket = await cache.connect({
+  const connectOptions: tls.ConnectionOptions = {
     host: '127.0.0.1',
     port,
     servername: 'localhost',
     rejectUnauthorized: false,
     ...options,
-  });
+  };
+  const session = options.session ?? (await cache.lookup(connectOptions));
+  const socket = tls.connect(
+    session === undefined ? connectOptions : { ...connectOptions, session },
+  );
+  cache.watch(socket, connectOptions);
   return new Promise((resolve) => {
     let reused = false;
     let protocol: string | null = null;

@@ -119,7 +119,9 @@ describe('wrong argument types', () => {
     const open = openSessionCache as (options: unknown) => Promise<unknown>;
     await expect(open('sqlite:x.db')).rejects.toThrow(/options must be an object/);
     await expect(open({ timeout: '300' })).rejects.toThrow(TypeError);
-    await expect(open({ timeout: '300' })).rejects.toThrow(/timeout must be a number/);
+    await expect(open({ timeout: '300' })).rejects.toThrow(
+      /timeout must be an integer, got a string of length 3/,
+    );
     await expect(open({ cacheSize: 0 })).rejects.toThrow(RangeError);
     await expect(open({ lookupDeadlineMs: 0 })).rejects.toThrow(/lookupDeadlineMs/);
     await expect(open({ sessionIdContext: 'x'.repeat(33) })).rejects.toThrow(

@@ -46,6 +46,8 @@ type Breakage =
   | 'leaks-file'
   | 'unreported-clear'
   | 'sticky-watch'
+  | 'plain-closed-error'
+  | 'usable-after-close'
   | 'racy-set-if-absent';
 
 /** A store that is a MemoryStore except for one broken rule. */
@@ -60,14 +62,21 @@ function broken(breakage: Breakage): StoreFactory {
     const shared = new Map<string, Uint8Array>();
     if (breakage === 'leaks-timer') leakedTimers.push(setInterval(() => undefined, 60_000).unref());
     if (breakage === 'leaks-file') leakedFds.push(openSync(fileURLToPath(import.meta.url), 'r'));
+    let closed = false;
+    // A closed store that refuses with a plain Error (no stable code).
+    const refuse = (): void => {
+      if (closed && breakage === 'plain-closed-error') throw new Error('store is closed');
+    };
     const store: SessionStore = {
       kind: `broken-${breakage}`,
       maxValueBytes: breakage === 'oversize' ? 100 : inner.maxValueBytes,
       set: (ns, id, value, exp) => {
+        refuse();
         if (breakage === 'no-copy') shared.set(`${ns}|${Buffer.from(id).toString('hex')}`, value);
         return inner.set(ns, key(id), value, exp);
       },
       get: (ns, id) => {
+        refuse();
         const value = inner.get(ns, key(id));
         if (breakage === 'no-copy' && value !== undefined) {
           return shared.get(`${ns}|${Buffer.from(id).toString('hex')}`);
@@ -85,6 +94,7 @@ function broken(breakage: Breakage): StoreFactory {
         return inner.setIfAbsent(ns, key(id), value, exp);
       },
       take: async (ns, id) => {
+        refuse();
         if (breakage === 'take-keeps') return inner.get(ns, key(id));
         if (breakage !== 'racy-take') return inner.take(ns, key(id));
         // Get, then delete a moment later: two callers can both get it.
@@ -93,11 +103,19 @@ function broken(breakage: Breakage): StoreFactory {
         inner.delete(ns, key(id));
         return value;
       },
-      delete: (ns, id) => inner.delete(ns, key(id)),
+      delete: (ns, id) => {
+        refuse();
+        return inner.delete(ns, key(id));
+      },
       list: (options) => inner.list(options),
       clear: (ns) => inner.clear(ns),
       stats: () => inner.stats(),
-      close: () => inner.close(),
+      close: () => {
+        closed = true;
+        // A "closed" store that keeps answering.
+        if (breakage === 'usable-after-close') return;
+        return inner.close();
+      },
       watchRevocations: (listener) => {
         const stop = inner.watchRevocations((revocation) => {
           // Only single ids are reported: a whole namespace (or everything) is not.
@@ -127,6 +145,8 @@ describe('the conformance suite', () => {
     ['leaks-file', /close releases everything/],
     ['unreported-clear', /every delete and clear is reported/],
     ['sticky-watch', /unwatching stops reports/],
+    ['plain-closed-error', /ERR_STORE_CLOSED/],
+    ['usable-after-close', /ERR_STORE_CLOSED/],
     ['racy-set-if-absent', /setIfAbsent.*one winner/],
   ] as const)(
     'catches a store that breaks a rule: %s',

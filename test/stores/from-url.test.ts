@@ -1,5 +1,5 @@
 // createStore(): a parsed --store value → an open store.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,8 +29,11 @@ describe('createStore', () => {
   });
 
   it('sqlite: a file that cannot be opened is an error naming it', async () => {
+    // (A missing directory is created; one under a regular file cannot be.)
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
     await expect(
-      createStore(parseStoreUrl(`sqlite:${join(dir, 'missing', 'x.db')}`)),
-    ).rejects.toThrow(/^SqliteStore: cannot open ".*missing\/x\.db"/);
+      createStore(parseStoreUrl(`sqlite:${join(file, 'missing', 'x.db')}`)),
+    ).rejects.toThrow(/^SqliteStore: cannot open ".*a-file\/missing\/x\.db"/);
   });
 });

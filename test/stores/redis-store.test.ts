@@ -414,6 +414,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       const failed = await timed(other.set(NS, bytes(1), bytes(1), later()));
       expect(failed.error).toBeInstanceOf(RedisStoreError);
       expect(failed.error!.reason).toBe('command');
+      expect(failed.error!.code).toBe('ERR_STORE_COMMAND');
       expect(failed.error!.message).toMatch(/NOPERM/);
     });
 
@@ -428,6 +429,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
         const result = await timed(RedisStore.create(options));
         expect(result.error).toBeInstanceOf(RedisStoreError);
         expect(result.error!.reason).toBe('config');
+        expect(result.error!.code).toBe('ERR_STORE_CONFIG');
         expect(result.error!.message).toMatch(/WRONGPASS|invalid username-password/);
         expect(result.error!.message).toContain(`127.0.0.1:${secured.port}`);
         expect(result.error!.message).not.toContain(wrong);
@@ -638,6 +640,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
         const result = await timed(operation());
         expect(result.error).toBeInstanceOf(RedisStoreError);
         expect(result.error!.reason).toBe('unavailable');
+        expect(result.error!.code).toBe('ERR_STORE_UNAVAILABLE');
         expect(result.ms).toBeLessThan(100);
       }
       const heapBefore = process.memoryUsage().heapUsed;

@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Keyring, checkKeyId, toKeyObject, type KeyringEntryLike } from './keyring.js';
 import { describe } from '../../common/validate.js';
+import { SessionCacheError } from '../../common/errors.js';
 
 /** The environment variable {@link loadKeyring} reads when no key is given otherwise. */
 export const KEYS_ENV_VAR = 'TLS_SESSION_CACHE_KEYS';
@@ -133,11 +134,16 @@ function readBounded(path: string): Buffer {
   try {
     fd = openSync(path, 'r');
   } catch (error) {
-    throw new Error(`keyFile ${path}: cannot read it (${errorCode(error)})`);
+    throw new SessionCacheError(
+      'ERR_KEY_FILE',
+      `keyFile ${path}: cannot read it (${errorCode(error)})`,
+    );
   }
   try {
     const stat = fstatSync(fd);
-    if (stat.isDirectory()) throw new Error(`keyFile ${path}: is a directory`);
+    if (stat.isDirectory()) {
+      throw new SessionCacheError('ERR_KEY_FILE', `keyFile ${path}: is a directory`);
+    }
     if (stat.isFile() && process.platform !== 'win32' && (stat.mode & 0o066) !== 0) {
       // A warning, not a refusal: container runtimes mount secrets 0644 by default (Kubernetes'
       // defaultMode, Docker configs), and refusing those would push people to plain text instead.
@@ -154,7 +160,10 @@ function readBounded(path: string): Buffer {
         n = readSync(fd, buffer, length, buffer.length - length, null);
       } catch (error) {
         buffer.fill(0);
-        throw new Error(`keyFile ${path}: cannot read it (${errorCode(error)})`);
+        throw new SessionCacheError(
+          'ERR_KEY_FILE',
+          `keyFile ${path}: cannot read it (${errorCode(error)})`,
+        );
       }
       if (n === 0) break;
       length += n;
