@@ -325,7 +325,7 @@ function scanKeyShare(b: Buffer, p: number, end: number, out: HelloFields): bool
   out.keyShareLength = -1;
   if (end - p < 2 || ((b[p]! << 8) | b[p + 1]!) !== end - p - 2) return true;
   const start = p + 2;
-  for (p = start; p < end; ) {
+  for (p = start; p < end;) {
     if (end - p < 4) return true;
     const len = (b[p + 2]! << 8) | b[p + 3]!;
     if (len === 0 || len > end - p - 4) return true;
