@@ -74,7 +74,7 @@ if (flags.has('help')) {
   --warmup S          warm-up seconds per case (our load client)
   --stime-seconds S   openssl s_time -time S (whole seconds; it runs S to S + 1 s)
   --concurrency N     concurrent connections per load client process (default 8)
-  --clients N         load client processes per case (default 2): one Node client saturates
+  --clients N         load client processes per case (default 2; 1 for --smoke): one Node client saturates
                       its core before a Node server does; a case whose clients were the limit
                       is flagged client-bound in the table and the JSON
   --stime-processes N openssl s_time processes side by side per s_time case (default 2)
@@ -97,7 +97,7 @@ const sTimeSeconds = numberOption(values, 'stime-seconds', smoke || quick ? 1 : 
   integer: true,
 });
 const concurrency = numberOption(values, 'concurrency', 8, { integer: true });
-const clients = numberOption(values, 'clients', 2, { integer: true });
+const clients = numberOption(values, 'clients', smoke ? 1 : 2, { integer: true });
 const sTimeProcesses = numberOption(values, 'stime-processes', 2, { integer: true });
 const certKind = oneOf('cert', values.get('cert') ?? 'ecdsa', CERT_KINDS);
 const filter = values.has('filter') ? new RegExp(values.get('filter')!) : undefined;

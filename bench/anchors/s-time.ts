@@ -27,12 +27,8 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { TlsVersion } from '../handshake/common.js';
-import {
-  CLIENT_SATURATED,
-  SERVER_SATURATED,
-  type Sample,
-  type ServerUnderTest,
-} from '../handshake/orchestrator.js';
+import { CLIENT_SATURATED, SERVER_SATURATED } from '../handshake/common.js';
+import type { Sample, ServerUnderTest } from '../handshake/orchestrator.js';
 
 /** What one `s_time` run printed, parsed. */
 export interface STimeResult {

@@ -15,6 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_SATURATED, SERVER_SATURATED } from './common.js';
 import type {
   ClientMessage,
   ClientResult,
@@ -93,11 +94,6 @@ export interface Sample {
   client?: ClientResult;
   server?: ServerReport;
 }
-
-/** A server using this share of a core (or more) is the bottleneck of its case. */
-export const SERVER_SATURATED = 0.85;
-/** A client whose event loop is busy this share of the window (or more) cannot drive more. */
-export const CLIENT_SATURATED = 0.9;
 
 /** The numeric fields of a {@link Sample}, in the order the reports list them. */
 export type Metric = Exclude<keyof Sample, 'client' | 'server' | 'clientBound' | 'clients'>;
