@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SessionCache, type CachedSession } from '../../src/cache/index.js';
 import { makeTestPki } from '../helpers/certs.js';
-import { runSClient } from '../helpers/tls-capture.js';
 import { startReframingProxy } from '../helpers/tls-proxy.js';
 import { connect, startServer, type TlsVersion } from '../helpers/tls-server.js';
 
