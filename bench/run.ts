@@ -23,12 +23,13 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, relative, sep } from 'node:path';
 import { S_SERVER_PATH, opensslVersion, startSServer } from './anchors/s-server.js';
 import { driveWithSTime, type STimeResult } from './anchors/s-time.js';
-import { generateCert, removeCert } from './handshake/certs.js';
+import { CERT_KINDS, generateCert, removeCert } from './handshake/certs.js';
 import {
   MODES,
   VERSIONS,
   allCases,
   numberOption,
+  oneOf,
   parseArgs,
   type ConfigName,
   type Mode,
@@ -57,7 +58,7 @@ const { values, flags } = parseArgs(argv, {
   // prettier-ignore
   values: [
     'rounds', 'duration', 'warmup', 'stime-seconds', 'concurrency', 'filter', 'json', 'chart',
-    'markdown', 'cpu-prof',
+    'markdown', 'cpu-prof', 'clients', 'stime-processes', 'cert',
   ],
   flags: ['quick', 'smoke', 'help'],
 });
@@ -72,7 +73,12 @@ if (flags.has('help')) {
   --duration S        measured seconds per case (our load client)
   --warmup S          warm-up seconds per case (our load client)
   --stime-seconds S   openssl s_time -time S (whole seconds; it runs S to S + 1 s)
-  --concurrency N     concurrent connections of our load client (default 8)
+  --concurrency N     concurrent connections per load client process (default 8)
+  --clients N         load client processes per case (default 2; 1 for --smoke): one Node client saturates
+                      its core before a Node server does; a case whose clients were the limit
+                      is flagged client-bound in the table and the JSON
+  --stime-processes N openssl s_time processes side by side per s_time case (default 2)
+  --cert KIND         server certificate: ecdsa (P-256, default) or rsa (2048)
   --filter REGEX      only cases whose id matches (CONFIG/TLSvX/MODE, s_time:CONFIG/TLSv1.2/MODE)
   --json FILE         write the results (validated against bench/report/schema.ts)
   --chart FILE.svg    write a chart of the results
@@ -91,6 +97,9 @@ const sTimeSeconds = numberOption(values, 'stime-seconds', smoke || quick ? 1 : 
   integer: true,
 });
 const concurrency = numberOption(values, 'concurrency', 8, { integer: true });
+const clients = numberOption(values, 'clients', smoke ? 1 : 2, { integer: true });
+const sTimeProcesses = numberOption(values, 'stime-processes', 2, { integer: true });
+const certKind = oneOf('cert', values.get('cert') ?? 'ecdsa', CERT_KINDS);
 const filter = values.has('filter') ? new RegExp(values.get('filter')!) : undefined;
 const jsonFile = values.get('json');
 const chartFile = values.get('chart');
@@ -212,6 +221,7 @@ async function runCase(c: RunCase, round: number, certDir: string): Promise<Meas
         version: c.version,
         resumed: c.mode !== 'full',
         seconds: sTimeSeconds,
+        processes: sTimeProcesses,
       });
     }
     const sample = await driveWithClient(server, {
@@ -219,6 +229,7 @@ async function runCase(c: RunCase, round: number, certDir: string): Promise<Meas
       mode: c.mode,
       certDir,
       concurrency,
+      clients,
       warmupS,
       durationS,
       ...(c.config === 's_server' ? { httpGet: S_SERVER_PATH } : {}),
@@ -231,7 +242,7 @@ async function runCase(c: RunCase, round: number, certDir: string): Promise<Meas
 
 const loadBefore = loadavg()[0]!;
 const started = Date.now();
-const cert = generateCert();
+const cert = generateCert(certKind);
 const measured = new Map<string, Measured[]>(cases.map((c) => [c.id, []]));
 const failures: string[] = [];
 const progress = caseProgress(cases.length * rounds);
@@ -281,6 +292,7 @@ function caseResult(c: RunCase): CaseResult {
     p99Ms: orNull(s.p99Ms),
     serverCpuUsPerHandshake: s.serverCpuUs,
     errors: s.errors,
+    clientBound: s.clientBound,
     ...(sTime === undefined
       ? {}
       : {
@@ -311,6 +323,10 @@ function caseResult(c: RunCase): CaseResult {
     clientCpuUsPerHandshake: orNull(med.clientCpuUs),
     serverElu: orNull(med.serverElu),
     clientElu: orNull(med.clientElu),
+    serverCpuShare: orNull(med.serverCpuShare),
+    clientCpuShare: orNull(med.clientCpuShare),
+    clients: samples[0]?.clients ?? 1,
+    clientBound: samples.filter((s) => s.clientBound).length * 2 > samples.length,
     errors: med.errors,
     rounds: samples.length,
     spread: spread(samples),
@@ -366,6 +382,9 @@ const result: BenchResult = {
     warmupS,
     sTimeSeconds,
     concurrency,
+    clients,
+    sTimeProcesses,
+    cert: certKind,
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadAfter,
     elapsedS: (Date.now() - started) / 1000,

@@ -27,6 +27,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { TlsVersion } from '../handshake/common.js';
+import { CLIENT_SATURATED, SERVER_SATURATED } from '../handshake/common.js';
 import type { Sample, ServerUnderTest } from '../handshake/orchestrator.js';
 
 /** What one `s_time` run printed, parsed. */
@@ -117,18 +118,47 @@ export function runSTime(options: {
 }
 
 /**
- * Drives `server` with s_time for one window: the server counts from just before s_time starts
- * to just after it exits. Returns a {@link Sample} (client-side latency and CPU are not known: `NaN`)
- * and the raw s_time figures.
+ * Drives `server` with s_time for one window: the server counts from just before the s_time
+ * processes start to just after the last one exits. One s_time makes one connection at a time, so
+ * `processes` of them run side by side to load a server that can serve several at once. Returns a
+ * {@link Sample} (client-side latency is not known: `NaN`; client CPU is s_time's user time, from
+ * its "connections/user sec") and the raw s_time figures, summed.
  */
 export async function driveWithSTime(
   server: ServerUnderTest,
-  options: { version: TlsVersion; resumed: boolean; seconds: number },
+  options: { version: TlsVersion; resumed: boolean; seconds: number; processes?: number },
 ): Promise<{ sample: Sample; sTime: STimeResult }> {
+  const n = options.processes ?? 1;
   server.startWindow();
-  const sTime = await runSTime({ port: server.port, ...options });
+  const runs = await Promise.all(
+    Array.from({ length: n }, () =>
+      runSTime({
+        port: server.port,
+        version: options.version,
+        resumed: options.resumed,
+        seconds: options.seconds,
+      }),
+    ),
+  );
   const window = await server.endWindow();
+  const connections = runs.reduce((a, r) => a + r.connections, 0);
+  const wallSeconds = Math.max(...runs.map((r) => r.wallSeconds));
+  const userSeconds = runs.reduce(
+    (a, r) => a + (r.connectionsPerUserSec > 0 ? r.connections / r.connectionsPerUserSec : 0),
+    0,
+  );
+  const sTime: STimeResult = {
+    connections,
+    resumed: runs.reduce((a, r) => a + r.resumed, 0),
+    full: runs.reduce((a, r) => a + r.full, 0),
+    connectionsPerUserSec: userSeconds > 0 ? connections / userSeconds : 0,
+    realSeconds: Math.max(...runs.map((r) => r.realSeconds)),
+    wallSeconds,
+    handshakesPerSecond: connections / wallSeconds,
+  };
   const handshakes = window.handshakes ?? sTime.connections;
+  const serverCpuShare = window.cpuMicros / (wallSeconds * 1e6);
+  const clientCpuShare = userSeconds / wallSeconds;
   const sample: Sample = {
     handshakesPerSecond: sTime.handshakesPerSecond,
     resumedFraction: sTime.connections === 0 ? 0 : sTime.resumed / sTime.connections,
@@ -136,10 +166,15 @@ export async function driveWithSTime(
     p99Ms: window.latency?.p99Ms ?? NaN,
     clientP50Ms: NaN,
     serverCpuUs: handshakes === 0 ? 0 : window.cpuMicros / handshakes,
-    clientCpuUs: NaN,
+    clientCpuUs: connections === 0 ? NaN : (userSeconds * 1e6) / connections,
     serverElu: window.elu ?? NaN,
     clientElu: NaN,
+    serverCpuShare,
+    clientCpuShare,
     errors: window.errors,
+    // s_time has no event loop: a process whose user CPU fills its wall time is saturated.
+    clientBound: clientCpuShare / n >= CLIENT_SATURATED && !(serverCpuShare >= SERVER_SATURATED),
+    clients: n,
     ...(window.report === undefined ? {} : { server: window.report }),
   };
   return { sample, sTime };

@@ -1,5 +1,5 @@
 /**
- * The benchmark's certificate: a self-signed ECDSA P-256 one for `localhost`, made once per run with
+ * The benchmark's certificates: self-signed ECDSA P-256 and RSA-2048 ones for `localhost`, made once per run with
  * the `openssl` CLI in a temporary directory that the server and the client processes both read.
  *
  * Why P-256: it is what most servers use today and what keeps a full handshake's server cost down
@@ -23,14 +23,25 @@ export interface BenchCert {
 export const KEY_FILE = 'key.pem';
 export const CERT_FILE = 'cert.pem';
 
-/** Generates the key and certificate into a fresh temporary directory. */
-export function generateCert(): BenchCert {
+/** The certificate kinds the benchmark measures: what resumption saves depends on the signature. */
+export const CERT_KINDS = ['ecdsa', 'rsa'] as const;
+export type CertKind = (typeof CERT_KINDS)[number];
+
+/**
+ * Generates the key and certificate into a fresh temporary directory: ECDSA P-256 (the default) or
+ * RSA-2048, whose signature costs a full handshake several times more server CPU.
+ */
+export function generateCert(kind: CertKind = 'ecdsa'): BenchCert {
   const dir = mkdtempSync(join(tmpdir(), 'tls-session-cache-bench-'));
   const keyFile = join(dir, KEY_FILE);
   const certFile = join(dir, CERT_FILE);
   // prettier-ignore
   execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    'req', '-x509',
+    ...(kind === 'rsa'
+      ? ['-newkey', 'rsa:2048']
+      : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']),
+    '-nodes',
     '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=localhost',
     '-addext', 'subjectAltName=DNS:localhost',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -104,6 +104,11 @@ export function allCases(): BenchCase[] {
   return cases;
 }
 
+/** A server using this share of a core (or more) is the bottleneck of its case. */
+export const SERVER_SATURATED = 0.85;
+/** A client whose event loop is busy this share of the window (or more) cannot drive more. */
+export const CLIENT_SATURATED = 0.9;
+
 // --- IPC ------------------------------------------------------------------------------------------
 
 /** Orchestrator → server. */

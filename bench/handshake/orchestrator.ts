@@ -15,6 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_SATURATED, SERVER_SATURATED } from './common.js';
 import type {
   ClientMessage,
   ClientResult,
@@ -77,13 +78,25 @@ export interface Sample {
   /** `NaN` when the server has no event loop. */
   serverElu: number;
   clientElu: number;
+  /** Server CPU over the window, in cores (1 = one core busy all the time); NaN if unknown. */
+  serverCpuShare: number;
+  /** All load clients' CPU over the window, in cores; NaN if unknown. */
+  clientCpuShare: number;
   errors: number;
+  /**
+   * The client, not the server, was the limit: some client's event loop was busy ≥ 90 % of the
+   * window while the server's CPU stayed under {@link SERVER_SATURATED} of a core. Its handshakes/s
+   * then says what the clients could drive; only the server-CPU numbers compare servers.
+   */
+  clientBound: boolean;
+  /** Load client processes that drove the case. */
+  clients: number;
   client?: ClientResult;
   server?: ServerReport;
 }
 
 /** The numeric fields of a {@link Sample}, in the order the reports list them. */
-export type Metric = Exclude<keyof Sample, 'client' | 'server'>;
+export type Metric = Exclude<keyof Sample, 'client' | 'server' | 'clientBound' | 'clients'>;
 export const METRICS: readonly Metric[] = [
   'handshakesPerSecond',
   'resumedFraction',
@@ -94,6 +107,8 @@ export const METRICS: readonly Metric[] = [
   'clientCpuUs',
   'serverElu',
   'clientElu',
+  'serverCpuShare',
+  'clientCpuShare',
   'errors',
 ];
 
@@ -197,6 +212,11 @@ export interface ClientOptions {
   concurrency: number;
   warmupS: number;
   durationS: number;
+  /**
+   * Load client processes, each with `concurrency` connections: one Node client saturates its own
+   * core before a Node server does, so the server is loaded from several (default 1).
+   */
+  clients?: number;
   /** Ask for this path with an HTTP/1.0 GET after each handshake (for `s_server -WWW`). */
   httpGet?: string;
   execArgv?: readonly string[];
@@ -221,47 +241,69 @@ export async function driveWithClient(
     '--warmup', String(options.warmupS), '--duration', String(options.durationS),
     ...(options.httpGet === undefined ? [] : ['--http-get', options.httpGet]),
   ];
-  const client = fork(CLIENT_SCRIPT, args, {
-    execArgv: [...TSX_ARGS, ...(options.execArgv ?? [])],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const n = options.clients ?? 1;
+  // The server's window opens with the first client's and closes with the last client's: every
+  // handshake any client counted falls inside it.
+  let started = 0;
+  let ended = 0;
   let window: Promise<ServerWindow> | undefined;
-  let result: ClientResult | undefined;
-  client.on('message', (message: ClientMessage) => {
-    if (message.type === 'window-start') server.startWindow();
-    else if (message.type === 'window-end') window = server.endWindow();
-    else result = message;
+  const results: ClientResult[] = [];
+  const children = Array.from({ length: n }, () => {
+    const client = fork(CLIENT_SCRIPT, args, {
+      execArgv: [...TSX_ARGS, ...(options.execArgv ?? [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    client.on('message', (message: ClientMessage) => {
+      if (message.type === 'window-start') {
+        if (started++ === 0) server.startWindow();
+      } else if (message.type === 'window-end') {
+        if (++ended === n) window = server.endWindow();
+      } else {
+        results.push(message);
+      }
+    });
+    return client;
   });
   const limitMs = (options.warmupS + options.durationS) * 1000 + CASE_SLACK_MS;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      client.kill();
+      for (const child of children) child.kill();
       reject(new Error(`${options.label}: no result after ${limitMs} ms`));
     }, limitMs);
   });
   try {
-    await Promise.race([exited(client, 'client'), timeout]);
+    await Promise.race([Promise.all(children.map((c) => exited(c, 'client'))), timeout]);
   } finally {
     clearTimeout(timer);
   }
-  if (result === undefined || window === undefined) {
-    throw new Error(`${options.label}: client sent no result`);
+  if (results.length !== n || window === undefined) {
+    throw new Error(`${options.label}: a client sent no result`);
   }
   const s = await window;
-  const handshakes = s.handshakes ?? result.handshakes;
+  const sum = (f: (r: ClientResult) => number): number => results.reduce((a, r) => a + f(r), 0);
+  const clientHandshakes = sum((r) => r.handshakes);
+  const handshakes = s.handshakes ?? clientHandshakes;
+  const windowSeconds = Math.max(...results.map((r) => r.windowSeconds));
+  const clientCpu = sum((r) => r.cpuUsPerHandshake * r.handshakes);
+  const clientElu = Math.max(...results.map((r) => r.elu));
+  const serverCpuShare = windowSeconds > 0 ? s.cpuMicros / (windowSeconds * 1e6) : NaN;
   return {
-    handshakesPerSecond: result.handshakesPerSecond,
-    resumedFraction: result.resumedFraction,
+    handshakesPerSecond: sum((r) => r.handshakesPerSecond),
+    resumedFraction: clientHandshakes === 0 ? 0 : sum((r) => r.resumed) / clientHandshakes,
     p50Ms: s.latency?.p50Ms ?? NaN,
     p99Ms: s.latency?.p99Ms ?? NaN,
-    clientP50Ms: result.latency.p50Ms,
+    clientP50Ms: median(results.map((r) => r.latency.p50Ms)),
     serverCpuUs: handshakes === 0 ? 0 : s.cpuMicros / handshakes,
-    clientCpuUs: result.cpuUsPerHandshake,
+    clientCpuUs: clientHandshakes === 0 ? 0 : clientCpu / clientHandshakes,
     serverElu: s.elu ?? NaN,
-    clientElu: result.elu,
-    errors: result.errors + s.errors,
-    client: result,
+    clientElu,
+    serverCpuShare,
+    clientCpuShare: windowSeconds > 0 ? clientCpu / (windowSeconds * 1e6) : NaN,
+    errors: sum((r) => r.errors) + s.errors,
+    clientBound: clientElu >= CLIENT_SATURATED && !(serverCpuShare >= SERVER_SATURATED),
+    clients: n,
+    client: results[0]!,
     ...(s.report === undefined ? {} : { server: s.report }),
   };
 }

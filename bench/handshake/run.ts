@@ -22,12 +22,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { generateCert, removeCert } from './certs.js';
+import { CERT_KINDS, generateCert, removeCert } from './certs.js';
 import {
   CONFIG_DESCRIPTIONS,
   allCases,
   caseId,
   numberOption,
+  oneOf,
   parseArgs,
   type BenchCase,
 } from './common.js';
@@ -44,7 +45,17 @@ import {
 } from './orchestrator.js';
 
 const { values, flags } = parseArgs(process.argv.slice(2), {
-  values: ['rounds', 'duration', 'warmup', 'concurrency', 'filter', 'json', 'cpu-prof'],
+  values: [
+    'rounds',
+    'duration',
+    'warmup',
+    'concurrency',
+    'clients',
+    'cert',
+    'filter',
+    'json',
+    'cpu-prof',
+  ],
   flags: ['quick', 'help'],
 });
 if (flags.has('help')) {
@@ -53,7 +64,9 @@ if (flags.has('help')) {
   --rounds N          run the case list N times in rotating order, report medians (default 3)
   --duration S        measured seconds per case
   --warmup S          warm-up seconds per case
-  --concurrency N     concurrent client connections (default 8)
+  --concurrency N     concurrent connections per client process (default 8)
+  --clients N         load client processes per case (default 2); client-bound cases are flagged
+  --cert KIND         ecdsa (P-256, default) or rsa (2048)
   --filter REGEX      only cases whose id (config/TLSvX/mode) matches
   --json FILE         also write medians, every round's raw numbers and the ratios as JSON
   --cpu-prof DIR      write a V8 CPU profile of every server and client process under DIR
@@ -65,6 +78,8 @@ const rounds = numberOption(values, 'rounds', 3, { integer: true });
 const durationS = numberOption(values, 'duration', quick ? 1.5 : 5);
 const warmupS = numberOption(values, 'warmup', quick ? 0.5 : 1);
 const concurrency = numberOption(values, 'concurrency', 8, { integer: true });
+const clients = numberOption(values, 'clients', 2, { integer: true });
+const certKind = oneOf('cert', values.get('cert') ?? 'ecdsa', CERT_KINDS);
 const filter = values.has('filter') ? new RegExp(values.get('filter')!) : undefined;
 const jsonFile = values.get('json');
 const profileDir = values.get('cpu-prof');
@@ -90,6 +105,7 @@ async function runCase(c: BenchCase, round: number): Promise<Sample> {
         mode: c.mode,
         certDir: cert.dir,
         concurrency,
+        clients,
         warmupS,
         durationS,
         execArgv: profileArgs(profileDir, `client-${name}`),
@@ -108,7 +124,7 @@ function progress(text: string): void {
 
 // The machine is shared: the load average before and after says how quiet the run was.
 const loadBefore = loadavg()[0]!;
-const cert = generateCert();
+const cert = generateCert(certKind);
 const samples = new Map<string, Sample[]>(cases.map((c) => [caseId(c), []]));
 const started = Date.now();
 try {
@@ -221,16 +237,19 @@ console.log(
 );
 console.log(
   '| config | TLS | mode | hs/s | spread | resumed | p50 ms | p99 ms | client p50 ms | ' +
-    'server CPU µs/hs | client CPU µs/hs | server ELU | client ELU | errors |',
+    'server CPU µs/hs | client CPU µs/hs | server CPU cores | server ELU | client ELU | ' +
+    'client-bound rounds | errors |',
 );
-console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const m = r.median;
   console.log(
     `| ${r.config} | ${r.version.replace('TLSv', '')} | ${r.mode} | ${int(m.handshakesPerSecond)} | ` +
       `${fixed(r.spread * 100, 0)}% | ${fixed(m.resumedFraction, 3)} | ${fixed(m.p50Ms, 2)} | ` +
       `${fixed(m.p99Ms, 2)} | ${fixed(m.clientP50Ms, 2)} | ${int(m.serverCpuUs)} | ` +
-      `${int(m.clientCpuUs)} | ${fixed(m.serverElu, 2)} | ${fixed(m.clientElu, 2)} | ${m.errors} |`,
+      `${int(m.clientCpuUs)} | ${fixed(m.serverCpuShare, 2)} | ${fixed(m.serverElu, 2)} | ` +
+      `${fixed(m.clientElu, 2)} | ${r.rounds.filter((s) => s.clientBound).length}/${r.rounds.length} | ` +
+      `${m.errors} |`,
   );
 }
 console.log('\n| ratio | hs/s | server p50 | server CPU/hs |');
@@ -253,6 +272,8 @@ if (jsonFile !== undefined) {
     durationS,
     warmupS,
     concurrency,
+    clients,
+    cert: certKind,
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadAfter,
   };

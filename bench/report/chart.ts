@@ -137,7 +137,7 @@ export function renderChart(result: BenchResult): string {
       LEFT,
       40,
       `Node ${m.node} (OpenSSL ${m.nodeOpenssl}), ${m.opensslCli.replace(/ \(Library.*$/, '')}, ` +
-        `${m.cpus} CPUs, loopback, ECDSA P-256; median of ${m.rounds} rounds × ${m.durationS} s ` +
+        `${m.cpus} CPUs, loopback, ${m.cert === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'}; median of ${m.rounds} rounds × ${m.durationS} s ` +
         `(${m.concurrency} connections; s_time ${m.sTimeSeconds} s, one at a time); ${m.date.slice(0, 10)}`,
       { size: 10.5, fill: '#555' },
     ),

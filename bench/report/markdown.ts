@@ -23,7 +23,7 @@ export function renderReadmeSection(result: BenchResult, chartPath: string): str
   return [
     `**Handshakes** — \`${m.command}\`: ${m.cpus} shared cores (${m.cpuModel}), ${m.platform}, ` +
       `Node ${m.node} (OpenSSL ${m.nodeOpenssl}), \`openssl\` CLI ${m.opensslCli.split(' (')[0]}, ` +
-      `ECDSA P-256 certificate, loopback; ${m.date.slice(0, 10)}. Every case gets a fresh server ` +
+      `${m.cert === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} certificate, loopback; ${m.date.slice(0, 10)}. Every case gets a fresh server ` +
       `process; our Node load client runs in its own process with ${m.concurrency} concurrent ` +
       `connections, ${m.durationS} s per case after ${m.warmupS} s of warm-up; \`openssl s_time\` ` +
       `(one connection at a time) runs ${m.sTimeSeconds} s per case; the whole list runs ` +

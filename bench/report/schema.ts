@@ -83,6 +83,7 @@ const sampleSchema: Schema = {
     p99Ms: nullablePositive,
     serverCpuUsPerHandshake: positive,
     errors: count,
+    clientBound: { type: 'boolean' },
     sTime: {
       type: 'object',
       properties: {
@@ -95,7 +96,7 @@ const sampleSchema: Schema = {
       },
     },
   },
-  optional: ['sTime'],
+  optional: ['sTime', 'clientBound'],
 };
 
 const caseSchema: Schema = {
@@ -119,6 +120,10 @@ const caseSchema: Schema = {
     clientCpuUsPerHandshake: nullablePositive,
     serverElu: nullableFraction,
     clientElu: nullableFraction,
+    serverCpuShare: nullablePositive,
+    clientCpuShare: nullablePositive,
+    clients: { type: 'number', min: 1, integer: true },
+    clientBound: { type: 'boolean' },
     errors: { type: 'number', min: 0 },
     rounds: { type: 'number', min: 1, integer: true },
     spread: positive,
@@ -126,6 +131,7 @@ const caseSchema: Schema = {
     maxHandshakesPerSec: positive,
     samples: { type: 'array', items: sampleSchema, minItems: 1 },
   },
+  optional: ['serverCpuShare', 'clientCpuShare', 'clients', 'clientBound'],
 };
 
 const ratioSchema: Schema = {
@@ -163,10 +169,14 @@ export const benchResultSchema: Schema = {
         warmupS: positive,
         sTimeSeconds: positive,
         concurrency: { type: 'number', min: 1, integer: true },
+        clients: { type: 'number', min: 1, integer: true },
+        sTimeProcesses: { type: 'number', min: 1, integer: true },
+        cert: text,
         loadAverageBefore: positive,
         loadAverageAfter: positive,
         elapsedS: positive,
       },
+      optional: ['clients', 'sTimeProcesses', 'cert'],
     },
     notes: { type: 'array', items: { type: 'string' } },
     cases: { type: 'array', items: caseSchema, minItems: 1 },

@@ -16,15 +16,17 @@ export function modeLabel(c: CaseResult): string {
 export function casesTable(cases: readonly CaseResult[]): string {
   const lines = [
     '| client | server | store | TLS | mode | handshakes/s | spread | resumed | server p50 ms | ' +
-      'server p99 ms | server CPU µs/hs | server ELU | client ELU | errors |',
-    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      'server p99 ms | server CPU µs/hs | server CPU cores | server ELU | client ELU | ' +
+      'client-bound | errors |',
+    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const c of cases) {
     lines.push(
       `| ${c.client === 'node' ? 'ours' : 's_time'} | ${c.server} | ${c.store} | ${c.tls} | ` +
         `${modeLabel(c)} | ${int(c.handshakesPerSec)} | ${fixed(c.spread * 100, 0)}% | ` +
         `${fixed(c.resumedFraction, 3)} | ${fixed(c.p50Ms, 2)} | ${fixed(c.p99Ms, 2)} | ` +
-        `${int(c.serverCpuUsPerHandshake)} | ${fixed(c.serverElu, 2)} | ${fixed(c.clientElu, 2)} | ` +
+        `${int(c.serverCpuUsPerHandshake)} | ${fixed(c.serverCpuShare ?? null, 2)} | ` +
+        `${fixed(c.serverElu, 2)} | ${fixed(c.clientElu, 2)} | ${c.clientBound === true ? 'yes' : 'no'} | ` +
         `${c.errors} |`,
     );
   }

@@ -19,6 +19,8 @@ export interface SampleResult {
   p99Ms: number | null;
   serverCpuUsPerHandshake: number;
   errors: number;
+  /** The load client, not the server, was the limit in this round (see `CaseResult.clientBound`). */
+  clientBound?: boolean;
   /** The raw `openssl s_time` figures, for the cases it drove. */
   sTime?: {
     connections: number;
@@ -63,6 +65,18 @@ export interface CaseResult {
   /** Event-loop utilization (1 = never idle); `null` for processes without an event loop. */
   serverElu: number | null;
   clientElu: number | null;
+  /** Server CPU over the window in cores (1 = one core busy throughout); `null` if unknown. */
+  serverCpuShare?: number | null;
+  /** All load clients' CPU over the window, in cores. */
+  clientCpuShare?: number | null;
+  /** Load client processes (or s_time processes) that drove the case. */
+  clients?: number;
+  /**
+   * In most rounds a client, not the server, was the limit (a client's event loop ≥ 90 % busy,
+   * or s_time's CPU ≥ 90 % of its wall time, while the server used < 85 % of a core): this case's
+   * handshakes/s measures the clients; compare servers by server CPU per handshake instead.
+   */
+  clientBound?: boolean;
   errors: number;
   rounds: number;
   /** (max − min) / median of handshakes/s over the rounds. */
@@ -111,6 +125,11 @@ export interface BenchMeta {
   warmupS: number;
   sTimeSeconds: number;
   concurrency: number;
+  /** Load client processes per case (our client), and s_time processes per case. */
+  clients?: number;
+  sTimeProcesses?: number;
+  /** The server certificate: `ecdsa` (P-256) or `rsa` (2048). */
+  cert?: string;
   loadAverageBefore: number;
   loadAverageAfter: number;
   elapsedS: number;

@@ -12,6 +12,7 @@ import {
   type ClientHelloInfo,
   type ClientHelloParseErrorCode,
 } from '../../src/wire/client-hello.js';
+import { HelloFields, scanClientHello } from '../../src/wire/hello-fields.js';
 import { fixHelloLengths, hexOf, u16, u24 } from '../bytes.js';
 import type { Corpus } from '../corpus.js';
 import { derive, pick, type DerivedHello } from '../derived.js';
@@ -70,6 +71,11 @@ export function checkHello(
   corpus: Corpus,
 ): ClientHelloInfo | ClientHelloParseErrorCode {
   const result = parseOrCode(message);
+  // The allocation-free reader attach() uses must never throw, and must agree where the parser
+  // accepts (a throw escapes here as a crash).
+  const fields = new HelloFields();
+  const scanned = scanClientHello(message, 0, message.length, fields);
+  if (typeof result !== 'string') checkScan(result, scanned, fields);
   const oracle = oracleParse(message);
   if (typeof result === 'string') {
     if (oracle !== undefined) {
@@ -94,6 +100,25 @@ export function checkHello(
     expectThat(psk.identity.length > 0, 'empty PSK identity accepted');
   }
   return result;
+}
+
+/** The scanner read the same resumption fields as the parser. */
+function checkScan(parsed: ClientHelloInfo, scanned: boolean, f: HelloFields): void {
+  expectThat(scanned, 'scanClientHello refused a hello parseClientHello accepts');
+  const sni = parsed.serverName?.toLowerCase().replace(/\.$/, '');
+  const psk = parsed.preSharedKey?.identities[0]?.identity;
+  expectThat(
+    f.length === parsed.length &&
+      f.legacySessionId().equals(parsed.legacySessionId) &&
+      f.serverName() === sni &&
+      (psk === undefined ? f.pskIdentityLength === -1 : f.pskIdentity()?.equals(psk) === true) &&
+      f.pskIdentities === (parsed.preSharedKey?.identities.length ?? 0) &&
+      f.offersTls13 === (parsed.supportedVersions?.includes(0x0304) === true) &&
+      f.extendedMasterSecret === parsed.extendedMasterSecret &&
+      f.sessionTicketLength === (parsed.sessionTicket?.length ?? -1) &&
+      f.earlyData === parsed.earlyData,
+    'scanClientHello and parseClientHello disagree',
+  );
 }
 
 export interface MutateCase {

@@ -127,6 +127,7 @@ function assemble(
     const attachment: Attachment = {
       server: low.server,
       cache: low.cache,
+      helloHook: low.helloHook,
       get namespace() {
         return low.namespace;
       },

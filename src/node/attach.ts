@@ -4,12 +4,16 @@ import tls from 'node:tls';
 import { booleanOption, checkInteger } from '../common/validate.js';
 import type { SessionCache } from '../cache/session-cache.js';
 import type { CachedSession, LookupResult } from '../cache/types.js';
-import type { ClientHelloInfo } from '../wire/client-hello.js';
+import { HelloFields, scanClientHello } from '../wire/hello-fields.js';
 import {
   DEFAULT_HELLO_MAX_BYTES,
   DEFAULT_HELLO_TIMEOUT_MS,
   readClientHello,
+  type ReadClientHelloResult,
 } from '../wire/hello-reader.js';
+import { CONTENT_TYPE_HANDSHAKE, TLS_MAX_FRAGMENT_LENGTH } from '../wire/tls-record.js';
+import { HELLO_HOOK, installHelloHook, type HelloHook } from './client-hello-hook.js';
+import { serverKeyShareGroups } from './key-share-groups.js';
 import { currentRawSocket } from './current-connection.js';
 import { checkTenant, namespaceOf } from './namespace.js';
 import {
@@ -19,8 +23,8 @@ import {
   sessionRecordFromDer,
 } from '../session/session-record.js';
 import { emptyAttachmentStats, type AttachmentStats } from './attachment-stats.js';
-import { checkAttachArguments } from './check-server.js';
 import { channels, type RejectReason } from '../cache/events.js';
+import { checkAttachArguments } from './check-server.js';
 import type { TicketKeys } from './ticket-keys.js';
 
 /** Options of {@link attach}. */
@@ -49,14 +53,17 @@ export interface AttachOptions {
    */
   helloMaxBytes?: number;
   /**
-   * Resume a TLS 1.2 session only if it used the extended master secret (RFC 7627), and only if the
-   * client offers it again (OpenSSL aborts a handshake that resumes an EMS session without EMS).
+   * Resume a TLS 1.2 session only if it used the extended master secret (RFC 7627). A client that
+   * offers an EMS session without offering EMS again gets what RFC 7627 §5.3 and OpenSSL's own
+   * `s_server` give it, whatever this option says: OpenSSL aborts the handshake with a fatal
+   * `handshake_failure` alert.
    * @default true
    */
   requireExtendedMasterSecret?: boolean;
   /**
    * Resume a session only if the ClientHello's SNI equals the session's (RFC 8446 §4.6.1; sessions
-   * must not cross virtual hosts). Compared case-insensitively; absent equals absent.
+   * must not cross virtual hosts). Compared case-insensitively and without a trailing dot
+   * (`localhost.` and `localhost` are one DNS name); absent equals absent.
    * @default true
    */
   requireServerNameMatch?: boolean;
@@ -79,20 +86,33 @@ export interface Attachment {
   readonly cache: SessionCache;
   /** The namespace this server's sessions live in: tenant and session id context. */
   readonly namespace: string;
+  /**
+   * Whether sessions are looked up in Node's own ClientHello hook (see `client-hello-hook.ts`):
+   * true where Node's internals passed the feature test. False means the `resumeSession` event is
+   * used, and TLS 1.3 clients with an empty legacy session id cannot resume.
+   */
+  readonly helloHook: boolean;
   /** The wiring's own counters (the cache has its statistics in `cache.stats()`). */
   stats(): AttachmentStats;
   /** Undoes {@link attach}: the server's listeners are as before; cached sessions stay. */
   detach(): void;
 }
 
-interface ConnectionState {
-  hello: ClientHelloInfo | undefined;
+/** What the wiring knows about one TCP connection, from accept to its end. */
+class ConnectionState {
+  /** The ClientHello's fields, once read; `undefined` when it was not (passthrough, no reader). */
+  fields: HelloFields | undefined = undefined;
   /** The id of the connection's current session, removed if the connection fails fatally. */
-  sessionId: Uint8Array | undefined;
+  sessionId: Uint8Array | undefined = undefined;
+  /** A TLS 1.3 session was taken from the cache for this connection. */
+  tookTls13 = false;
+  /** The reader's give-up timer. */
+  timer: NodeJS.Timeout | undefined = undefined;
 }
 
 type ConnectionListener = (this: tls.Server, socket: Socket) => void;
 type ResumeCallback = (err: Error | null, data?: Buffer | null) => void;
+type Lookup = LookupResult | Promise<LookupResult> | undefined;
 
 const ATTACHED = Symbol.for('tls-session-cache.attached');
 
@@ -102,10 +122,12 @@ const ATTACHED = Symbol.for('tls-session-cache.attached');
  * {@link statefulServerOptions} and attach before it accepts connections; the server's own
  * `secureConnection` / `request` handlers keep working unchanged.
  *
- * What it does: it stores every session Node announces (`newSession`, answered at once), answers
- * `resumeSession` from the cache (never with an error: a store failure is a full handshake), and —
- * for TLS 1.3, where Node only offers the random legacy session id — reads each ClientHello before
- * Node does to learn the PSK identity, then puts the bytes back.
+ * What it does: it stores every session Node announces (`newSession`, answered at once), and
+ * answers Node's session lookup from the cache (never with an error: a store failure is a full
+ * handshake). For TLS 1.3, where Node only offers the random legacy session id, it reads each
+ * ClientHello before Node does to learn the PSK identity, then puts the bytes back. Where Node's
+ * internals allow it (see `client-hello-hook.ts`), the lookup runs in Node's own ClientHello hook,
+ * so that TLS 1.3 clients with an empty legacy session id resume too; otherwise in `resumeSession`.
  *
  * @throws TypeError if `server` is not a TLS server, issues stateless tickets (made without
  * {@link statefulServerOptions}), already has `newSession`/`resumeSession` listeners, or is already
@@ -175,50 +197,121 @@ export function attach(
     const raw = currentRawSocket();
     return raw === undefined ? undefined : connections.get(raw);
   };
+  const stateOfTls = (socket: tls.TLSSocket): ConnectionState | undefined => {
+    const raw = (socket as unknown as { _parent?: Socket })._parent;
+    return raw === undefined ? undefined : connections.get(raw);
+  };
 
   // --- connections: read the ClientHello, then hand the socket to Node's own listeners ------------
+  // Every listener below is made once per attach() and shared by all connections (`this` is the
+  // socket); the per-connection cost is one ConnectionState, one HelloFields and a timer.
   const saved = server.listeners('connection') as ConnectionListener[];
   const handOver = (socket: Socket): void => {
     for (const listener of saved) listener.call(server, socket);
   };
+  const stopWaiting = (socket: Socket, state: ConnectionState): void => {
+    if (state.timer !== undefined) clearTimeout(state.timer);
+    state.timer = undefined;
+    socket.removeListener('data', onFirstData);
+    socket.removeListener('error', onWaitingError);
+    socket.removeListener('close', onWaitingClose);
+  };
   const onConnection = (socket: Socket): void => {
     stats.connections++;
     cache.handshakeStarted();
-    const state: ConnectionState = { hello: undefined, sessionId: undefined };
+    const state = new ConnectionState();
     connections.set(socket, state);
     if (!readHello) {
       handOver(socket);
       return;
     }
+    if (socket.readableEncoding !== null) {
+      stats.helloPassthrough++;
+      handOver(socket);
+      return;
+    }
+    socket.on('error', onWaitingError);
+    socket.on('close', onWaitingClose);
+    // Adding a 'data' listener starts the flow (unless someone paused the socket on purpose).
+    socket.on('data', onFirstData);
+    if (socket.readableFlowing !== true) socket.resume();
+    state.timer = setTimeout(onWaitingTimeout, helloTimeoutMs, socket);
+  };
+  function onWaitingError(this: Socket): void {
+    // Nobody else owns the socket yet; 'close' follows and counts it.
+    this.destroy();
+  }
+  function onWaitingClose(this: Socket): void {
+    const state = connections.get(this);
+    if (state !== undefined) stopWaiting(this, state);
+    stats.helloClosed++;
+  }
+  function onWaitingTimeout(socket: Socket): void {
+    const state = connections.get(socket);
+    if (state === undefined) return;
+    state.timer = undefined;
+    stopWaiting(socket, state);
+    socket.pause();
+    stats.helloPassthrough++;
+    handOver(socket);
+  }
+  /**
+   * The first chunk. The usual case (a whole ClientHello in one record in one TCP read) is read
+   * here, synchronously, with no copy and no allocation; the chunk goes back with `unshift` and
+   * Node's TLSSocket feeds it to OpenSSL. Anything else goes to the general reader.
+   */
+  function onFirstData(this: Socket, chunk: Buffer | string): void {
+    firstData(this, chunk);
+  }
+  const firstData = (socket: Socket, chunk: Buffer | string): void => {
+    const state = connections.get(socket);
+    if (state === undefined) return;
+    stopWaiting(socket, state);
+    // Pause first, so that `unshift` buffers the bytes instead of emitting them to nobody.
+    socket.pause();
+    if (typeof chunk === 'string') {
+      // Only if someone set an encoding meanwhile: the bytes cannot be put back as they came.
+      socket.destroy();
+      return;
+    }
+    socket.unshift(chunk);
+    const fragment = wholeHelloFragment(chunk);
+    if (fragment === 0) {
+      readSlowly(socket, state);
+      return;
+    }
+    const fields = new HelloFields();
+    if (fragment > 0 && scanClientHello(chunk, 5, 5 + fragment, fields)) {
+      state.fields = fields;
+      stats.helloParsed++;
+      noteHello(fields);
+    } else {
+      stats.helloPassthrough++;
+    }
+    handOverScreened(socket, state);
+  };
+  // Hellos spread over several records or TCP reads: the general reader (a promise, merging).
+  const readSlowly = (socket: Socket, state: ConnectionState): void => {
     readClientHello(socket, { maxBytes: helloMaxBytes, timeoutMs: helloTimeoutMs }).then(
-      (result) => {
+      (result: ReadClientHelloResult) => {
         if (result.kind === 'closed') {
           stats.helloClosed++;
           return;
         }
         if (result.kind === 'hello') {
-          stats.helloParsed++;
-          if (result.merged) stats.helloMerged++;
-          state.hello = result.hello;
-          noteHello(result.hello);
-          // Tickets mode keeps its logic in ticket-keys.ts; the connection waits for its verdict.
-          const screened = tickets?.screenHello(
-            result.hello,
-            offersTls13(result.hello) && serverMayUseTls13(server),
-          );
-          if (screened !== undefined) {
-            screened.then(
-              () => {
-                if (!socket.destroyed) handOver(socket);
-              },
-              () => undefined,
-            );
-            return;
+          const fields = new HelloFields();
+          if (scanClientHello(result.message, 0, result.message.length, fields)) {
+            stats.helloParsed++;
+            if (result.merged) stats.helloMerged++;
+            state.fields = fields;
+            noteHello(fields);
+          } else {
+            stats.helloPassthrough++;
           }
         } else {
           stats.helloPassthrough++;
         }
-        handOver(socket);
+        handOverScreened(socket, state);
       },
       () => {
         // readClientHello never rejects; if it ever did, Node still gets the socket.
@@ -226,15 +319,30 @@ export function attach(
       },
     );
   };
-  const noteHello = (hello: ClientHelloInfo): void => {
-    if (
-      hello.preSharedKey !== undefined &&
-      hello.legacySessionId.length === 0 &&
-      offersTls13(hello)
-    ) {
-      // Node emits resumeSession only for a non-empty legacy session id, so a client that turned
-      // middlebox compatibility off cannot be resumed statefully by Node. Counted, not fixable here:
-      // changing the hello would break the handshake transcript.
+  /**
+   * Hands the socket over once tickets mode has screened its hello (single use: one store round
+   * trip, see ticket-keys.ts; its logic stays there). A screening that fails hands over all the
+   * same: without a permit the key callback refuses the ticket, a full handshake.
+   */
+  const handOverScreened = (socket: Socket, state: ConnectionState): void => {
+    const fields = state.fields;
+    const screened =
+      tickets === undefined || fields === undefined
+        ? undefined
+        : tickets.screenHello(fields, fields.offersTls13 && serverMayUseTls13(server));
+    if (screened === undefined) {
+      handOver(socket);
+      return;
+    }
+    const then = (): void => {
+      if (!socket.destroyed) handOver(socket);
+    };
+    screened.then(then, then);
+  };
+  const noteHello = (fields: HelloFields): void => {
+    if (fields.pskIdentityLength >= 0 && fields.sessionIdLength === 0 && fields.offersTls13) {
+      // Node emits resumeSession only for a non-empty legacy session id: such a client resumes only
+      // through the ClientHello hook (helloHook in stats says whether this process has it).
       stats.tls13NoLegacySessionId++;
     }
   };
@@ -247,7 +355,7 @@ export function attach(
     let record: ReturnType<typeof sessionRecordFromDer>;
     try {
       // Node hands each event a fresh Buffer, so the record may keep it without a copy.
-      record = sessionRecordFromDer(data, refreshContext(), state?.hello?.serverName);
+      record = sessionRecordFromDer(data, refreshContext(), state?.fields?.serverName());
     } catch {
       stats.decodeErrors++;
       return;
@@ -258,36 +366,34 @@ export function attach(
     cache.sessionNegotiated(record);
   };
 
-  // --- resumeSession: find exactly the offered session, or answer "none" ---------------------------
-  const onResumeSession = (legacyId: Buffer, callback: ResumeCallback): void => {
-    const state = stateOfCurrent();
+  // --- the lookup: find exactly the offered session, or nothing ------------------------------------
+  /**
+   * Looks up the session this connection offers: the PSK identity of a TLS 1.3 hello (`legacyId` is
+   * then random), else the legacy session id. `undefined`: nothing to look up.
+   */
+  const lookUp = (state: ConnectionState | undefined, legacyId: Buffer): Lookup => {
+    const fields = state?.fields;
     let id: Uint8Array = legacyId;
-    let answered = false;
-    const answer = (result: LookupResult | undefined): void => {
-      if (answered) return;
-      answered = true;
-      const session = result?.session;
-      // The id looked up: the cache answers only with a session of exactly that id.
-      if (session !== undefined && state !== undefined) state.sessionId = id;
-      try {
-        callback(null, session === undefined ? null : asBuffer(session.data));
-      } catch {
-        // The connection went away meanwhile; Node reports that itself.
-      }
-    };
-    const hello = state?.hello;
     let tls13 = false;
-    if (hello !== undefined && offersTls13(hello) && serverMayUseTls13(server)) {
-      const psk = hello.preSharedKey?.identities[0];
-      // A TLS 1.3 handshake resumes only through a PSK; the legacy id is then random.
+    if (fields !== undefined && fields.offersTls13 && serverMayUseTls13(server)) {
+      // A TLS 1.3 handshake resumes only through a PSK.
+      const psk = fields.pskIdentity();
       // Tickets mode: the PSK is a stateless ticket, which the key callback handles.
-      if (psk === undefined || tickets !== undefined) return answer(undefined);
-      id = psk.identity;
+      if (psk === undefined || tickets !== undefined) return undefined;
+      if (helloRetryAhead(fields)) {
+        // OpenSSL will answer with a HelloRetryRequest and Node asks for a session only once per
+        // connection: the resumption cannot happen, so the ticket is left where it is (unused)
+        // instead of being taken and counted as a hit.
+        stats.tls13HelloRetry++;
+        return undefined;
+      }
+      id = psk;
       tls13 = true;
     }
+    if (id.byteLength === 0) return undefined;
     const ns = refreshContext();
     const accept = (session: CachedSession): boolean => {
-      const reason = refusal(session);
+      const reason = refusal(session, tls13, fields);
       if (reason === undefined) return true;
       stats.rejected++;
       if (reason === 'protocol') stats.rejectedProtocol++;
@@ -299,56 +405,118 @@ export function attach(
       }
       return false;
     };
-    const refusal = (session: CachedSession): RejectReason | undefined => {
-      if (!isSessionRecord(session)) return 'decode';
-      if ((session.protocolVersion === TLS1_3_VERSION) !== tls13) return 'protocol';
-      if (!hasSessionIdContext(session, sidCtxBytes, sidCtxLatin1)) return 'session-id-context';
-      if (
-        hello !== undefined &&
-        requireSni &&
-        (hello.serverName?.toLowerCase() ?? undefined) !== session.hostName
-      ) {
-        return 'host-name';
-      }
-      if (!tls13 && requireEms) {
-        if (!session.extendedMasterSecret) return 'extended-master-secret';
-        if (hello !== undefined && !hello.extendedMasterSecret) return 'extended-master-secret';
-      }
-      return undefined;
-    };
     let result: LookupResult | Promise<LookupResult>;
     try {
       result = cache.lookup(id, { singleUse: tls13, accept, namespace: ns });
     } catch {
-      return answer(undefined);
+      return undefined;
     }
-    if (result instanceof Promise) result.then(answer, () => answer(undefined));
-    else answer(result);
+    if (state !== undefined) {
+      if (result instanceof Promise) {
+        result = result.then((r) => noteFound(state, r, id, tls13));
+      } else {
+        noteFound(state, result, id, tls13);
+      }
+    }
+    return result;
   };
+  const noteFound = (
+    state: ConnectionState,
+    result: LookupResult,
+    id: Uint8Array,
+    tls13: boolean,
+  ): LookupResult => {
+    if (result.session !== undefined) {
+      // The cache answers only with a session of exactly that id.
+      state.sessionId = id;
+      if (tls13) state.tookTls13 = true;
+    }
+    return result;
+  };
+  const refusal = (
+    session: CachedSession,
+    tls13: boolean,
+    fields: HelloFields | undefined,
+  ): RejectReason | undefined => {
+    if (!isSessionRecord(session)) return 'decode';
+    if ((session.protocolVersion === TLS1_3_VERSION) !== tls13) return 'protocol';
+    if (!hasSessionIdContext(session, sidCtxBytes, sidCtxLatin1)) return 'session-id-context';
+    if (fields !== undefined && requireSni && !fields.serverNameIs(session.hostName)) {
+      return 'host-name';
+    }
+    // An EMS session offered without EMS is handed over: OpenSSL aborts that handshake, as
+    // RFC 7627 §5.3 says and as its s_server does.
+    if (!tls13 && requireEms && !session.extendedMasterSecret) return 'extended-master-secret';
+    return undefined;
+  };
+
+  // Whether OpenSSL will send a HelloRetryRequest: it takes the first key share whose group it
+  // supports, and asks again when there is none (OpenSSL 3.0's tls_parse_ctos_key_share).
+  let groupsFor: string | undefined;
+  let groups: ReadonlySet<number> | undefined;
+  const helloRetryAhead = (fields: HelloFields): boolean => {
+    if (fields.keyShareLength < 0) return false;
+    const curve = String((server as { ecdhCurve?: unknown }).ecdhCurve ?? tls.DEFAULT_ECDH_CURVE);
+    if (curve !== groupsFor) {
+      groupsFor = curve;
+      groups = serverKeyShareGroups(curve);
+    }
+    // Groups this code cannot name: no prediction (a miss-counted hit is possible, see stats).
+    return groups !== undefined && !fields.keyShareOffers(groups);
+  };
+
+  // --- Node's resumeSession event (no hook, or a hello the hook left to Node) ----------------------
+  const onResumeSession = (legacyId: Buffer, callback: ResumeCallback): void => {
+    answerWith(lookUp(stateOfCurrent(), legacyId), callback);
+  };
+
+  // --- Node's ClientHello hook: every hello, empty legacy id included ------------------------------
+  const onNodeHello: HelloHook = (handle, socket, hello, nodeLoadSession) => {
+    const state = stateOfTls(socket);
+    // A TLS 1.2 ticket: Node skips the lookup and so does OpenSSL's stateful cache; so do we.
+    if (state?.fields === undefined || hello.tlsTicket) {
+      nodeLoadSession.call(handle, hello);
+      return;
+    }
+    const result = lookUp(state, hello.sessionId);
+    if (result instanceof Promise) {
+      result.then(
+        (r) => loadInto(socket, r),
+        () => loadInto(socket, undefined),
+      );
+    } else {
+      loadInto(socket, result);
+    }
+  };
+  const helloHook = installHelloHook();
 
   // --- completed handshakes and fatal errors -------------------------------------------------------
   const onSecureConnection = (socket: tls.TLSSocket): void => {
     stats.handshakes++;
     cache.handshakeCompleted();
-    if (socket.isSessionReused()) {
+    const reused = socket.isSessionReused();
+    if (reused) {
       stats.resumed++;
       if (socket.getProtocol() === 'TLSv1.3') stats.resumedTls13++;
     }
-    const raw = (socket as unknown as { _parent?: Socket })._parent;
-    const state = raw === undefined ? undefined : connections.get(raw);
+    const state = stateOfTls(socket);
+    if (state === undefined) return;
+    // A HelloRetryRequest the prediction missed (groups it cannot name): told, not hidden.
+    if (state.tookTls13 && !reused) stats.tls13TakenNotResumed++;
     // errorMonitor observes errors without handling them, so an application without an 'error'
     // listener behaves exactly as before.
-    (socket as EventEmitter).on(errorMonitor, (error: unknown) => {
-      const id = state?.sessionId;
-      // A connection the server already ended counts as shut down cleanly (OpenSSL keeps a session
-      // once it has sent close_notify). Node's end() can put the FIN before close_notify, and OpenSSL
-      // 3 clients answer that with a decode_error alert; that is no reason to distrust the session.
-      if (id !== undefined && !socket.writableEnded && isFatalTlsError(error)) {
-        stats.badSessionsRemoved++;
-        cache.removeBad(id, refreshContext());
-      }
-    });
+    (socket as EventEmitter).on(errorMonitor, onSocketError);
   };
+  function onSocketError(this: tls.TLSSocket, error: unknown): void {
+    const id = stateOfTls(this)?.sessionId;
+    // A connection the server already ended counts as shut down cleanly (OpenSSL keeps a session
+    // once it has sent close_notify). Node's end() can put the FIN before close_notify, and OpenSSL
+    // 3 clients answer that with a decode_error alert; that is no reason to distrust the session.
+    if (id !== undefined && !this.writableEnded && isFatalTlsError(error)) {
+      stats.badSessionsRemoved++;
+      cache.removeBad(id, refreshContext());
+    }
+  }
 
   const detachTickets = tickets?.attachTo(server);
   server.removeAllListeners('connection');
@@ -356,12 +524,14 @@ export function attach(
   server.on('newSession', onNewSession);
   server.on('resumeSession', onResumeSession);
   server.on('secureConnection', onSecureConnection);
+  if (helloHook) (server as unknown as Record<symbol, unknown>)[HELLO_HOOK] = onNodeHello;
   (server as unknown as Record<symbol, unknown>)[ATTACHED] = true;
 
   let attached = true;
   return {
     server,
     cache,
+    helloHook,
     get namespace() {
       return refreshContext();
     },
@@ -378,13 +548,66 @@ export function attach(
       server.off('resumeSession', onResumeSession);
       server.off('secureConnection', onSecureConnection);
       detachTickets?.();
+      delete (server as unknown as Record<symbol, unknown>)[HELLO_HOOK];
       delete (server as unknown as Record<symbol, unknown>)[ATTACHED];
     },
   };
 }
 
-function offersTls13(hello: ClientHelloInfo): boolean {
-  return hello.supportedVersions?.includes(TLS1_3_VERSION) === true;
+/**
+ * The length of the first record's fragment if the chunk holds a whole handshake record that is
+ * exactly one ClientHello (the usual first flight); 0 if the chunk is only the start of something
+ * that may still become one (the general reader waits for more); -1 if it can never be one
+ * (OpenSSL gets the bytes untouched).
+ */
+function wholeHelloFragment(chunk: Buffer): number {
+  const n = chunk.length;
+  if (n < 9) return n === 0 || chunk[0] === CONTENT_TYPE_HANDSHAKE ? 0 : -1;
+  if (chunk[0] !== CONTENT_TYPE_HANDSHAKE || chunk[1] !== 3 || chunk[5] !== 1) return -1;
+  const fragment = (chunk[3]! << 8) | chunk[4]!;
+  if (fragment === 0 || fragment > TLS_MAX_FRAGMENT_LENGTH) return -1;
+  const hello = 4 + ((chunk[6]! << 16) | (chunk[7]! << 8) | chunk[8]!);
+  // A hello longer than its record continues in the next one; one shorter would share its record
+  // with another message: both are the general reader's business.
+  if (hello !== fragment || n < 5 + fragment) return 0;
+  return fragment;
+}
+
+/** Hands a lookup's answer to Node's `resumeSession` callback. */
+function answerWith(lookup: Lookup, callback: ResumeCallback): void {
+  if (lookup instanceof Promise) {
+    lookup.then(
+      (r) => callNode(callback, r),
+      () => callNode(callback, undefined),
+    );
+  } else {
+    callNode(callback, lookup);
+  }
+}
+
+function callNode(callback: ResumeCallback, result: LookupResult | undefined): void {
+  const session = result?.session;
+  try {
+    callback(null, session === undefined ? null : asBuffer(session.data));
+  } catch {
+    // The connection went away meanwhile; Node reports that itself.
+  }
+}
+
+/** Hands a lookup's answer to OpenSSL through the handle, as Node's own `loadSession` does. */
+function loadInto(socket: tls.TLSSocket, result: LookupResult | undefined): void {
+  const handle = (
+    socket as unknown as { _handle: { loadSession(s: Buffer): void; endParser(): void } | null }
+  )._handle;
+  // The connection went away meanwhile.
+  if (handle === null) return;
+  try {
+    const session = result?.session;
+    if (session !== undefined) handle.loadSession(asBuffer(session.data));
+    handle.endParser();
+  } catch (error) {
+    socket.destroy(error instanceof Error ? error : undefined);
+  }
 }
 
 const VERSION_RANK: Record<string, number> = { TLSv1: 1, 'TLSv1.1': 2, 'TLSv1.2': 3, 'TLSv1.3': 4 };

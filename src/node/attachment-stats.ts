@@ -18,9 +18,20 @@ export interface AttachmentStats {
   resumedTls13: number;
   /**
    * TLS 1.3 ClientHellos that offered a session but no legacy session id (middlebox compatibility
-   * off): Node does not ask for a session then, so they cannot resume statefully.
+   * off): Node does not emit `resumeSession` then; they resume only where `Attachment.helloHook` is true.
    */
   tls13NoLegacySessionId: number;
+  /**
+   * TLS 1.3 hellos that offered a session but no key share the server can use: OpenSSL answers
+   * with a HelloRetryRequest, after which Node cannot resume, so the ticket was not taken (it stays
+   * usable) and no lookup was counted.
+   */
+  tls13HelloRetry: number;
+  /**
+   * TLS 1.3 sessions taken from the cache whose handshake then did not resume (a HelloRetryRequest
+   * the prediction above could not foresee). The cache counted each as a hit; subtract these.
+   */
+  tls13TakenNotResumed: number;
   /** Sessions from Node's `newSession` that could not be decoded (not cached). */
   decodeErrors: number;
   /** Sessions removed because their connection ended in a fatal TLS error. */
@@ -52,6 +63,8 @@ export function emptyAttachmentStats(): AttachmentStats {
     resumed: 0,
     resumedTls13: 0,
     tls13NoLegacySessionId: 0,
+    tls13HelloRetry: 0,
+    tls13TakenNotResumed: 0,
     decodeErrors: 0,
     badSessionsRemoved: 0,
     rejected: 0,

@@ -20,7 +20,7 @@ import { channels } from '../cache/events.js';
 import { AesGcmCodec } from '../stores/encryption/aes-gcm-codec.js';
 import { isKeyring, type Keyring } from '../stores/encryption/keyring.js';
 import type { SessionStore } from '../stores/store.js';
-import type { ClientHelloInfo } from '../wire/client-hello.js';
+import type { HelloFields } from '../wire/hello-fields.js';
 import {
   booleanOption,
   checkInteger,
@@ -338,8 +338,8 @@ export class TicketKeys {
   }
 
   /**
-   * Single use: looks at a ClientHello before Node does. For a TLS 1.3 handshake, each offered
-   * ticket under a key this process holds is recorded in the store (set-if-absent, for the
+   * Single use: looks at a ClientHello before Node does. For a TLS 1.3 handshake, the first
+   * offered ticket, when under a key this process holds, is recorded in the store (set-if-absent, for the
    * ticket's longest possible life); only a first use gets a permit, and the key callback accepts a
    * TLS 1.3 ticket only with one. TLS 1.2 tickets get a permit without a record. The returned
    * promise never rejects; the connection should wait for it.
@@ -347,33 +347,32 @@ export class TicketKeys {
    * @param tls13 - whether this handshake will be TLS 1.3 (the client offers it and the server
    * may use it)
    */
-  screenHello(hello: ClientHelloInfo, tls13: boolean): void | Promise<void> {
+  screenHello(hello: HelloFields, tls13: boolean): void | Promise<void> {
     if (!this.singleUse || this.#closed) return;
     if (!tls13) {
-      const ticket = hello.sessionTicket;
+      const ticket = hello.sessionTicket();
       if (ticket !== undefined && ticket.length >= TICKET_HEAD_BYTES) {
         this.#permits.grant(ticket, false);
       }
       return;
     }
-    const identities = hello.preSharedKey?.identities;
-    if (identities === undefined) return;
-    const pending: Promise<void>[] = [];
-    // OpenSSL tries the identities in order until one decrypts; a handful at most are sent.
-    for (const { identity } of identities.slice(0, 4)) {
-      if (identity.length < TICKET_HEAD_BYTES) continue;
-      const key = this.#byName.get(identity.toString('latin1', 0, TICKET_PART_BYTES));
-      // Not one of ours: the callback refuses it anyway, no record needed.
-      if (key === undefined) continue;
-      const head = Buffer.from(identity.subarray(0, TICKET_HEAD_BYTES));
-      // The ticket cannot resume after its key is erased nor after its session's timeout.
-      const until = Math.min(key.eraseAtMs, this.#clock() + this.#sessionTimeoutMs);
-      const recorded = this.#record(head, until);
-      if (isPromiseLike<boolean | undefined>(recorded)) {
-        pending.push(Promise.resolve(recorded).then((first) => this.#noteUse(head, first)));
-      } else this.#noteUse(head, recorded);
+    // Only the first PSK identity is screened: the one Node's lookup and OpenSSL try first (see
+    // SPEC.md). A later identity of ours gets no permit, so the key callback refuses it: a full
+    // handshake, never a second use.
+    const identity = hello.pskIdentity();
+    if (identity === undefined || identity.length < TICKET_HEAD_BYTES) return;
+    const key = this.#byName.get(identity.toString('latin1', 0, TICKET_PART_BYTES));
+    // Not one of ours: the callback refuses it anyway, no record needed.
+    if (key === undefined) return;
+    // A copy: the hello's bytes go to Node, and the record outlives them.
+    const head = Buffer.from(identity.subarray(0, TICKET_HEAD_BYTES));
+    // The ticket cannot resume after its key is erased nor after its session's timeout.
+    const until = Math.min(key.eraseAtMs, this.#clock() + this.#sessionTimeoutMs);
+    const recorded = this.#record(head, until);
+    if (isPromiseLike<boolean | undefined>(recorded)) {
+      return Promise.resolve(recorded).then((first) => this.#noteUse(head, first));
     }
-    if (pending.length > 0) return Promise.all(pending).then(() => undefined);
+    this.#noteUse(head, recorded);
   }
 
   /** Stops timers, detaches from every server, and wipes every key from memory. Idempotent. */

@@ -123,7 +123,10 @@ export interface ClientHelloInfo {
   compressionMethods: number[];
   /** Extension types in the order they appear (GREASE values included). */
   extensionTypes: number[];
-  /** SNI `host_name`, exactly as sent (ASCII; not lower-cased); `undefined` when absent. */
+  /**
+   * SNI `host_name`, exactly as sent (ASCII; not lower-cased; a trailing dot kept); `undefined`
+   * when absent.
+   */
   serverName: string | undefined;
   /** ALPN protocol names (bytes mapped 1:1 to `latin1` characters); `undefined` when absent. */
   alpnProtocols: string[] | undefined;
@@ -323,9 +326,11 @@ function parseServerName(b: Buffer, p: number, end: number): string {
 }
 
 // A DNS host name in ASCII (IDNs arrive as A-labels): labels of 1..63 letters, digits, '-' or '_'
-// (underscores occur in real names), at most 253 characters, no empty label, so no trailing dot
-// (RFC 6066 forbids it). Anything else is either an attack or a broken client.
+// (underscores occur in real names), at most 253 characters, no empty label — except one trailing
+// dot: RFC 6066 forbids it, but clients send `localhost.` and OpenSSL accepts it, and one odd byte
+// must not blind the reader to the rest of the hello. Anything else is an attack or a broken client.
 function checkHostName(b: Buffer, start: number, end: number): void {
+  if (end - start > 1 && b[end - 1] === 0x2e) end--;
   const len = end - start;
   if (len === 0 || len > 253) {
     throw new ClientHelloParseError('BAD_SERVER_NAME', start, `host name length ${len}`);

@@ -57,6 +57,8 @@ export interface HelloReadResult {
   kind: 'hello';
   /** The parsed ClientHello (its buffers are views into the bytes that were put back). */
   hello: ClientHelloInfo;
+  /** The ClientHello handshake message itself (a view into the bytes put back, or a copy). */
+  message: Buffer;
   /** Bytes read from the socket. */
   bytesRead: number;
   /** TLS records the ClientHello arrived in. */
@@ -193,9 +195,10 @@ export function readClientHello(
         return;
       }
       const merged = mergeRecords ? assembler.merged() : undefined;
+      const message = merged?.message ?? assembler.message();
       let hello: ClientHelloInfo;
       try {
-        hello = parseClientHello(merged?.message ?? assembler.message());
+        hello = parseClientHello(message);
       } catch (err) {
         // parseClientHello throws only ClientHelloParseError; should a bug ever throw something
         // else, throwing from a 'data' listener would crash the process, so hand over instead.
@@ -206,6 +209,7 @@ export function readClientHello(
       resolve({
         kind: 'hello',
         hello,
+        message,
         bytesRead: assembler.bytesRead,
         records: assembler.records,
         merged: merged !== undefined,

@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SessionCache, type CachedSession } from '../../src/cache/index.js';
 import { makeTestPki } from '../helpers/certs.js';
-import { runSClient } from '../helpers/tls-capture.js';
 import { startReframingProxy } from '../helpers/tls-proxy.js';
 import { connect, startServer, type TlsVersion } from '../helpers/tls-server.js';
 
@@ -182,35 +181,7 @@ describe('pitfalls, any version', () => {
       await s.close();
     }
   });
-
-  it('a TLS 1.3 client without a legacy session id cannot resume statefully: detected and counted', async () => {
-    const s = await startServer(pki, { maxVersion: 'TLSv1.3' });
-    const file = join(tmp, 'no-middlebox.pem');
-    try {
-      await runSClient(s.port, ['-tls1_3', '-servername', 'localhost', '-sess_out', file]);
-      const second = await runSClient(s.port, [
-        '-tls1_3',
-        '-servername',
-        'localhost',
-        '-no_middlebox',
-        '-sess_in',
-        file,
-      ]);
-      expect(second.stdout).toMatch(/^New, /m);
-      expect(s.attachment.stats().tls13NoLegacySessionId).toBe(1);
-      // With middlebox compatibility (the default of every mainstream client) the same session resumes.
-      const third = await runSClient(s.port, [
-        '-tls1_3',
-        '-servername',
-        'localhost',
-        '-sess_in',
-        file,
-      ]);
-      expect(third.stdout).toMatch(/^Reused, /m);
-    } finally {
-      await s.close();
-    }
-  });
+  // TLS 1.3 clients without a legacy session id: see hello-hook.test.ts (they resume now).
 });
 
 it('openssl is available for these tests', () => {

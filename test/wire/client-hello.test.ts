@@ -349,8 +349,13 @@ describe('parseClientHello strictness', () => {
     ],
     ['pre_shared_key not last', buildClientHello({ extensions: [psk, ext(23)] }), 'PSK_NOT_LAST'],
     [
-      'SNI with a trailing dot',
-      buildClientHello({ extensions: [ext(0, sniData('a.b.'))] }),
+      'SNI with two trailing dots',
+      buildClientHello({ extensions: [ext(0, sniData('a.b..'))] }),
+      'BAD_SERVER_NAME',
+    ],
+    [
+      'SNI that is only a dot',
+      buildClientHello({ extensions: [ext(0, sniData('.'))] }),
       'BAD_SERVER_NAME',
     ],
     [
