@@ -31,6 +31,11 @@ export interface RotationOptions {
   rotateEveryMs?: number;
   /** How long a retired key still decrypts, ms. @default 2 × rotateEveryMs */
   acceptForMs?: number;
+  /**
+   * Keep going past `handshakes` until the run has crossed this many key periods: a fast machine
+   * finishes the handshakes before the keys rotate, which would test nothing. @default 0
+   */
+  minRotations?: number;
 }
 
 /** What {@link runRotation} measured. */
@@ -106,7 +111,10 @@ export async function runRotation(options: RotationOptions): Promise<RotationRes
       const version = index % 2 === 0 ? 'TLSv1.2' : 'TLSv1.3';
       let session: Buffer | undefined;
       let turn = index;
-      while (started < options.handshakes) {
+      const minRotations = options.minRotations ?? 0;
+      const crossed = (): number =>
+        Math.floor(Date.now() / rotateEveryMs) - Math.floor(began / rotateEveryMs);
+      while (started < options.handshakes || crossed() < minRotations) {
         started++;
         const port = ports[turn++ % 2]!;
         const period = Math.floor(Date.now() / rotateEveryMs);

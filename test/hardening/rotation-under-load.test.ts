@@ -9,11 +9,16 @@ import { runRotation } from '../../scripts/lib/rotation.js';
 
 describe('tickets mode: rotation under load', () => {
   it('800 handshakes over 2 processes, keys rotating every second: 0 failures, all resumed, renewed', async () => {
-    const result = await runRotation({ handshakes: 800, concurrency: 8, rotateEveryMs: 1000 });
+    const result = await runRotation({
+      handshakes: 800,
+      concurrency: 8,
+      rotateEveryMs: 1000,
+      minRotations: 2,
+    });
     expect(result.errors).toEqual([]);
     expect(result.failed).toBe(0);
-    expect(result.handshakes).toBe(800);
-    // A loaded machine runs this slower, which only means more rotations; at least two happen.
+    // At least 800, and on for as long as two rotations take (a fast machine is done sooner).
+    expect(result.handshakes).toBeGreaterThanOrEqual(800);
     expect(result.rotations).toBeGreaterThanOrEqual(2);
     expect(result.resumed).toBe(result.attempts);
     const renewed = result.servers.reduce((sum, s) => sum + s.renewed, 0);
@@ -25,5 +30,5 @@ describe('tickets mode: rotation under load', () => {
     expect(unadopted).toBeGreaterThanOrEqual(0);
     expect(unadopted).toBeLessThanOrEqual(1);
     expect(a!.localKeys + b!.localKeys).toBe(0);
-  }, 240_000);
+  });
 });
