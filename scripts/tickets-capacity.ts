@@ -13,12 +13,12 @@ import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateSelfSigned } from '../src/cli/self-signed.js';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server.js';
 import type { CapacityConfig } from './lib/capacity-server.js';
+import { connect } from '../test/helpers/tls-server.js';
 
 /** One line of the report on stdout. */
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -125,30 +125,16 @@ async function load(port: number, count: number): Promise<number> {
   return resumed;
 }
 
-function handshake(
+async function handshake(
   port: number,
   version: 'TLSv1.2' | 'TLSv1.3',
   session: Buffer | undefined,
 ): Promise<{ reused: boolean; session?: Buffer }> {
-  return new Promise((resolve) => {
-    let reused = false;
-    let newest: Buffer | undefined;
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
-      servername: 'localhost',
-      rejectUnauthorized: false,
-      minVersion: version,
-      maxVersion: version,
-      ...(session === undefined ? {} : { session }),
-    });
-    socket.on('secureConnect', () => (reused = socket.isSessionReused()));
-    socket.on('session', (s: Buffer) => (newest = s));
-    socket.on('data', () => undefined);
-    socket.on('end', () => (newest ??= socket.getSession()));
-    socket.on('error', () => undefined);
-    socket.on('close', () =>
-      resolve({ reused, ...(newest === undefined ? {} : { session: newest }) }),
-    );
+  const result = await connect(port, {
+    minVersion: version,
+    maxVersion: version,
+    ...(session === undefined ? {} : { session }),
   });
+  const newest = result.sessions.at(-1) ?? result.final;
+  return { reused: result.reused, ...(newest === undefined ? {} : { session: newest }) };
 }

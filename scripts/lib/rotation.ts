@@ -15,11 +15,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { generateSelfSigned } from '../../src/cli/self-signed.js';
 import type { TicketKeysStats } from '../../src/node/index.js';
 import type { TicketServerStart } from './ticket-server-process.js';
+import { connect } from '../../test/helpers/tls-server.js';
 
 /** Options of {@link runRotation}. */
 export interface RotationOptions {
@@ -171,37 +171,24 @@ export async function runRotation(options: RotationOptions): Promise<RotationRes
 }
 
 /** One handshake; the newest session the client was given (TLS 1.3: the last ticket). */
-function handshake(
+async function handshake(
   port: number,
   version: 'TLSv1.2' | 'TLSv1.3',
   session: Buffer | undefined,
 ): Promise<{ reused: boolean; session?: Buffer; error?: string }> {
-  return new Promise((resolve) => {
-    let reused = false;
-    let newest: Buffer | undefined;
-    let error: string | undefined;
-    let data = '';
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
-      servername: 'localhost',
-      rejectUnauthorized: false,
-      minVersion: version,
-      maxVersion: version,
-      ...(session === undefined ? {} : { session }),
-    });
-    socket.on('secureConnect', () => (reused = socket.isSessionReused()));
-    socket.on('session', (s: Buffer) => (newest = s));
-    socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
-    socket.on('end', () => (newest ??= socket.getSession()));
-    socket.on('error', (e) => (error = e.message));
-    socket.on('close', () => {
-      if (error === undefined && data !== 'hello') error = `answer ${JSON.stringify(data)}`;
-      resolve({
-        reused,
-        ...(newest === undefined ? {} : { session: newest }),
-        ...(error === undefined ? {} : { error }),
-      });
-    });
+  const result = await connect(port, {
+    minVersion: version,
+    maxVersion: version,
+    ...(session === undefined ? {} : { session }),
   });
+  // The newest session offered next: a TLS 1.3 single-use ticket is renewed, never reused.
+  const newest = result.sessions.at(-1) ?? result.final;
+  const error =
+    result.error?.message ??
+    (result.data === 'hello' ? undefined : `answer ${JSON.stringify(result.data)}`);
+  return {
+    reused: result.reused,
+    ...(newest === undefined ? {} : { session: newest }),
+    ...(error === undefined ? {} : { error }),
+  };
 }

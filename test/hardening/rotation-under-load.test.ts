@@ -23,12 +23,13 @@ describe('tickets mode: rotation under load', () => {
     expect(result.resumed).toBe(result.attempts);
     const renewed = result.servers.reduce((sum, s) => sum + s.renewed, 0);
     expect(renewed).toBeGreaterThan(0);
-    // Each period's key was minted by one process and adopted by the other (the newest, minted
-    // ahead, may not have been read by the other yet when the counters were taken).
+    // Each period's key was minted once, by one of the two (set-if-absent): at most one key per
+    // period the run crossed, plus the first period's and the one minted ahead. How many the other
+    // process has read yet depends on timing (a loaded machine falls behind), never below zero.
     const [a, b] = result.servers;
-    const unadopted = a!.minted + b!.minted - (a!.adopted + b!.adopted);
-    expect(unadopted).toBeGreaterThanOrEqual(0);
-    expect(unadopted).toBeLessThanOrEqual(1);
+    const periodsSpanned = Math.ceil(result.durationMs / 1000) + 1;
+    expect(a!.minted + b!.minted).toBeLessThanOrEqual(periodsSpanned + 1);
+    expect(a!.minted + b!.minted - (a!.adopted + b!.adopted)).toBeGreaterThanOrEqual(0);
     expect(a!.localKeys + b!.localKeys).toBe(0);
   });
 });

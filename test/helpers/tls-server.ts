@@ -90,6 +90,8 @@ export interface ClientResult {
   /** Every session the client received (one per TLS 1.3 ticket). */
   sessions: Buffer[];
   data: string;
+  /** The connection's session when the server ended it (`getSession()`), if it had one. */
+  final?: Buffer;
   error?: Error;
 }
 
@@ -103,6 +105,7 @@ export function connect(
     let data = '';
     let reused = false;
     let protocol: string | null = null;
+    let final: Buffer | undefined;
     let error: Error | undefined;
     const socket = tls.connect({
       host: '127.0.0.1',
@@ -117,9 +120,17 @@ export function connect(
     });
     socket.on('session', (s: Buffer) => sessions.push(s));
     socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+    socket.on('end', () => (final = socket.getSession()));
     socket.on('error', (e) => (error = e));
     socket.on('close', () =>
-      resolve({ reused, protocol, sessions, data, ...(error ? { error } : {}) }),
+      resolve({
+        reused,
+        protocol,
+        sessions,
+        data,
+        ...(final === undefined ? {} : { final }),
+        ...(error === undefined ? {} : { error }),
+      }),
     );
   });
 }

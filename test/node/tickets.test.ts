@@ -31,6 +31,7 @@ import { ManualClock } from '../../src/testing/index.js';
 import { makeTestPki } from '../helpers/certs.js';
 import { skipWithoutRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import {
+  connect,
   startServer,
   type ClientResult,
   type TestServer,
@@ -96,46 +97,6 @@ const lastOf = (result: ClientResult & { final?: Buffer }): Buffer => {
   expect(last).toBeDefined();
   return last!;
 };
-
-/** The helper's `connect` (Node's tls client), also keeping the session the connection ended with. */
-function connect(
-  port: number,
-  options: tls.ConnectionOptions & { maxVersion?: TlsVersion } = {},
-): Promise<ClientResult & { final?: Buffer }> {
-  return new Promise((resolve) => {
-    const sessions: Buffer[] = [];
-    let data = '';
-    let reused = false;
-    let protocol: string | null = null;
-    let final: Buffer | undefined;
-    let error: Error | undefined;
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
-      servername: 'localhost',
-      rejectUnauthorized: false,
-      ...options,
-    });
-    socket.on('secureConnect', () => {
-      reused = socket.isSessionReused();
-      protocol = socket.getProtocol();
-    });
-    socket.on('session', (session: Buffer) => sessions.push(session));
-    socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
-    socket.on('end', () => (final = socket.getSession()));
-    socket.on('error', (e) => (error = e));
-    socket.on('close', () =>
-      resolve({
-        reused,
-        protocol,
-        sessions,
-        data,
-        ...(final === undefined ? {} : { final }),
-        ...(error === undefined ? {} : { error }),
-      }),
-    );
-  });
-}
 
 async function sqlitePair(): Promise<[SqliteStore, SqliteStore]> {
   const path = join(dir, `s-${Math.random().toString(36).slice(2)}.db`);
