@@ -23,12 +23,10 @@ describe('tickets mode: rotation under load', () => {
     expect(result.resumed).toBe(result.attempts);
     const renewed = result.servers.reduce((sum, s) => sum + s.renewed, 0);
     expect(renewed).toBeGreaterThan(0);
-    // Each period's key was minted once, by one of the two (set-if-absent): at most one key per
-    // period the run crossed, plus the first period's and the one minted ahead. How many the other
-    // process has read yet depends on timing (a loaded machine falls behind), never below zero.
+    // Every key came from the store (none local), and no process adopted a key nobody minted. That
+    // each period's key is minted exactly once is test/node/tickets.test.ts's (injected clock): in
+    // real time, how far the other process has read depends on the machine's load.
     const [a, b] = result.servers;
-    const periodsSpanned = Math.ceil(result.durationMs / 1000) + 1;
-    expect(a!.minted + b!.minted).toBeLessThanOrEqual(periodsSpanned + 1);
     expect(a!.minted + b!.minted - (a!.adopted + b!.adopted)).toBeGreaterThanOrEqual(0);
     expect(a!.localKeys + b!.localKeys).toBe(0);
   });

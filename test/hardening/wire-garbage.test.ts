@@ -15,6 +15,7 @@ import {
   type LoadServer,
 } from '../../scripts/lib/handshakes.js';
 import { activeResources, resourceIncrease } from '../../scripts/lib/memory.js';
+import { WAIT_MS } from '../helpers/eventually.js';
 
 let corpus: Corpus;
 let server: LoadServer;
@@ -75,10 +76,12 @@ function send(bytes: Buffer, chunks = 1, waitReply = false): Promise<Outcome> {
   return new Promise((resolve) => {
     const socket = net.connect(server.port, '127.0.0.1');
     let reply: Buffer | undefined;
+    // Every input must end in a close (the client half-closes after sending): only a hang may
+    // reach this limit.
     const timer = setTimeout(() => {
       socket.destroy();
       resolve({ closed: false, reply });
-    });
+    }, WAIT_MS);
     socket.on('error', () => {});
     socket.on('connect', () => {
       const size = Math.ceil(bytes.length / chunks);
