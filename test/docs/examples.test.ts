@@ -5,7 +5,9 @@
 // session-keys; a real Node TLS client connects, takes the session it is given and reconnects
 // with it, which must resume, over TLS 1.2 and TLS 1.3; SIGTERM must then stop the process through
 // the shutdown code the example shows (exit 0). The cluster example must resume on a worker other
-// than the one that made the session; the SQLite quick start must resume after a restart.
+// than the one that made the session; the SQLite quick start must resume after a restart; the
+// Redis example resumes through a real redis-server; docs/install.md's import and require load the
+// package.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
