@@ -22,11 +22,14 @@ export async function startTicketsServer(options: {
 }): Promise<{ port: number; close(): Promise<void> }> {
   const store = await SqliteStore.open({ path: options.path });
   const keyring = new Keyring([{ id: '2026-12', key: options.sealKey }]);
+  // #region docs
   // Reads (or mints) this period's and the next period's key before it resolves.
   const tickets = await openTicketKeys(store, { keyring });
+  // #endregion docs
   // TLS 1.2 clients without ticket support still resume session ids through the store.
   const adapter = storeCallbacks(store, { encryption: keyring });
   const cache = new SessionCache({ ...adapter.callbacks });
+  // #region docs
   const server = https.createServer(
     {
       key: options.key,
@@ -36,6 +39,7 @@ export async function startTicketsServer(options: {
     (_req, res) => res.end('ok\n'),
   );
   attach(server, cache, { tickets });
+  // #endregion docs
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,

@@ -2,12 +2,14 @@
 // over a ClientSessionCache, the second on a new connection (no keep-alive between them), which
 // resumes the session the first was given. Prints each response body.
 // Run: API_URL=https://127.0.0.1:8443/ node examples/client/https-agent.mjs
+// #region docs
 import https from 'node:https';
 import { ClientSessionCache, SessionCachingAgent } from 'tls-session-cache/client';
 
 const url = process.env.API_URL ?? 'https://api.example.com/';
 
 const agent = new SessionCachingAgent({ keepAlive: true, sessionCache: new ClientSessionCache() });
+// #endregion docs
 
 /** One GET through the agent; resolves with the body. */
 function get() {

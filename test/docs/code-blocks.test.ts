@@ -54,7 +54,7 @@ const SHELL_CHECKS = new Map<string, ShellCheck>([
     { skip: 'needs the registry (network); the stores and metrics tests use these packages' },
   ],
   [
-    'npm install && npx tls-session-cache demo   # a demo: full vs resumed handshakes, TLS 1.2 and 1.3\nnpm test                                    # build, type-check, lint, every test\n',
+    'npm install && npm run demo   # build, then a demo: full vs resumed handshakes, TLS 1.2 and 1.3\nnpm test                      # build, type-check, lint, every test\n',
     { skip: 'npm install needs the registry, npm test is the run this test is part of' },
   ],
   [
@@ -63,6 +63,10 @@ const SHELL_CHECKS = new Map<string, ShellCheck>([
   ],
   [
     'npx tls-session-cache serve --port 8443 &\nsleep 1 | openssl s_client -connect 127.0.0.1:8443 -tls1_3 -sess_out s.pem\nopenssl s_client -connect 127.0.0.1:8443 -tls1_3 -sess_in s.pem < /dev/null | grep Reused\n',
+    { expect: /^Reused, TLSv1\.3/m },
+  ],
+  [
+    'umask 077; printf \'%s:%s\\n\' "$(date +%Y-%m)" "$(openssl rand -base64 32)" > session-keys\nnpx tls-session-cache serve --mode tickets --store sqlite:sessions.db --key-file session-keys --port 8443 &\nnpx tls-session-cache serve --mode tickets --store sqlite:sessions.db --key-file session-keys --port 8444 &\nsleep 1 | openssl s_client -connect 127.0.0.1:8443 -tls1_3 -sess_out s.pem\nopenssl s_client -connect 127.0.0.1:8444 -tls1_3 -sess_in s.pem < /dev/null | grep Reused\n',
     { expect: /^Reused, TLSv1\.3/m },
   ],
   [

@@ -117,7 +117,7 @@ function dedent(lines: string[]): string[] {
 
 /** Every region of every example file under examples/. */
 export function exampleRegions(): ExampleRegion[] {
-  return walk(join(ROOT, 'examples'), (name) => /\.(ts|mts|js|mjs)$/.test(name))
+  return walk(join(ROOT, 'examples'), (name) => /\.(ts|mts|js|mjs|cjs)$/.test(name))
     .map((path) => relative(ROOT, path))
     .flatMap((file) => regionsOf(file));
 }

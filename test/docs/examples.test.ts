@@ -5,7 +5,9 @@
 // session-keys; a real Node TLS client connects, takes the session it is given and reconnects
 // with it, which must resume, over TLS 1.2 and TLS 1.3; SIGTERM must then stop the process through
 // the shutdown code the example shows (exit 0). The cluster example must resume on a worker other
-// than the one that made the session; the SQLite quick start must resume after a restart.
+// than the one that made the session; the SQLite quick start must resume after a restart; the
+// Redis example resumes through a real redis-server; docs/install.md's import and require load the
+// package.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSession } from '../../src/session/decode.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
+import { skipWithoutRedis, startRedis } from '../helpers/redis-server.js';
 import { exitOf, stop, type Exit } from '../helpers/cli-processes.js';
 import { ROOT } from './doc-blocks.js';
 
@@ -59,11 +62,11 @@ interface Running {
   exited: Promise<Exit>;
 }
 
-/** Starts `examples/<file>` with PORT=0; resolves once `listeners` servers printed their port. */
-function start(file: string, listeners = 1): Promise<Running> {
+/** Starts `examples/<file>` with PORT=0 (and `env`); resolves once `listeners` servers printed their port. */
+function start(file: string, listeners = 1, env: NodeJS.ProcessEnv = {}): Promise<Running> {
   const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'examples', file)], {
     cwd: dir,
-    env: { ...process.env, PORT: '0' },
+    env: { ...process.env, ...env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -320,4 +323,53 @@ describe('low-level examples (docs/cache-semantics.md, docs/stores.md, docs/secu
     expect(await exitOf(child)).toEqual({ code: 0, signal: null });
     expect(out).toBe('encrypted\n');
   });
+});
+
+describe.skipIf(skipWithoutRedis('the docs/redis.md example'))(
+  'Redis example (docs/redis.md)',
+  () => {
+    it('stores/redis.ts: a RedisStore plugged in by hand resumes through a real redis-server', async () => {
+      workDir();
+      const redis = await startRedis();
+      try {
+        const server = await start('stores/redis.ts', 1, { SESSION_REDIS_URL: redis.url });
+        await expectResumes(server.port, { request: HTTP_GET });
+        await expectCleanStop(server);
+        const stats = JSON.parse(
+          server
+            .stdout()
+            .split('\n')
+            .find((l) => l.startsWith('{')) ?? '{}',
+        ) as { writes?: number; found?: number; decodeErrors?: number };
+        expect(stats.found).toBeGreaterThanOrEqual(1); // read back from Redis, not from memory
+        expect(stats.decodeErrors).toBe(0);
+        // The TLS 1.2 sessions are still in Redis (the TLS 1.3 tickets were taken once).
+        expect(Number(await redis.cli('DBSIZE'))).toBeGreaterThan(0);
+      } finally {
+        await redis.stop();
+      }
+    });
+  },
+);
+
+describe('install examples (docs/install.md)', () => {
+  it.each(['install/import.mjs', 'install/require.cjs'])(
+    '%s loads the package and prints the types of what it imported',
+    async (file) => {
+      const child = spawn(process.execPath, [join(ROOT, 'examples', file)], {
+        cwd: workDir(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      // 'close', not 'exit': all of stdout has been read by then.
+      const exit = await new Promise<Exit>((resolve) =>
+        child.once('close', (code, signal) => resolve({ code, signal })),
+      );
+      expect(exit, stderr).toEqual({ code: 0, signal: null });
+      expect(stdout).toBe('function function\n');
+    },
+  );
 });
