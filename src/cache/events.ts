@@ -46,35 +46,49 @@ export type RejectReason =
 
 /** Message of {@link channels}.`newSession`: a handshake made a session that the cache took. */
 export interface NewSessionEvent {
+  /** The cache namespace of the session (`''` when none; see `CachedSession.namespace`). */
   readonly namespace: string;
+  /** The session id (for a TLS 1.3 stateful ticket, the PSK identity the client offers); public. */
   readonly id: Uint8Array;
 }
 
 /** Message of {@link channels}.`resume`: a lookup found a session to resume. */
 export interface ResumeEvent {
+  /** The cache namespace of the session (`''` when none; see `CachedSession.namespace`). */
   readonly namespace: string;
+  /** The session id (for a TLS 1.3 stateful ticket, the PSK identity the client offers); public. */
   readonly id: Uint8Array;
+  /** `internal` from the in-process cache, `external` from the get callback / store. */
   readonly source: ResumeSource;
 }
 
 /** Message of {@link channels}.`miss`: a lookup found nothing to resume (a full handshake follows). */
 export interface MissEvent {
+  /** The cache namespace of the session (`''` when none; see `CachedSession.namespace`). */
   readonly namespace: string;
+  /** The session id (for a TLS 1.3 stateful ticket, the PSK identity the client offers); public. */
   readonly id: Uint8Array;
+  /** Why nothing was resumed. */
   readonly reason: MissReason;
 }
 
 /** Message of {@link channels}.`remove`: a session left the internal cache, or was revoked. */
 export interface RemoveEvent {
+  /** The cache namespace of the session (`''` when none; see `CachedSession.namespace`). */
   readonly namespace: string;
+  /** The session id (for a TLS 1.3 stateful ticket, the PSK identity the client offers); public. */
   readonly id: Uint8Array;
+  /** Why it left. */
   readonly reason: RemoveReason;
 }
 
 /** Message of {@link channels}.`rejected`: untrusted session data was refused. */
 export interface RejectedEvent {
+  /** The cache namespace of the session (`''` when none; see `CachedSession.namespace`). */
   readonly namespace: string;
+  /** The session id (for a TLS 1.3 stateful ticket, the PSK identity the client offers); public. */
   readonly id: Uint8Array;
+  /** Which check refused it. */
   readonly reason: RejectReason;
   /** More detail where there is some, e.g. the stored-session error code; never secret. */
   readonly detail?: string;
@@ -130,6 +144,7 @@ export interface StoreStateEvent {
  * Never carries key bytes.
  */
 export interface TicketKeysEvent {
+  /** What happened to the key (see above). */
   readonly event: 'minted' | 'adopted' | 'local' | 'erased';
   /** The key's period: `floor(time / rotateEveryMs)`. */
   readonly period: number;
@@ -141,32 +156,51 @@ export interface TicketKeysEvent {
 
 /** The names of the channels, for `diagnostics_channel.subscribe(name, fn)`. */
 export const CHANNEL_NAMES = Object.freeze({
+  /** Carries {@link NewSessionEvent}. */
   newSession: 'tls-session-cache:new',
+  /** Carries {@link ResumeEvent}. */
   resume: 'tls-session-cache:resume',
+  /** Carries {@link MissEvent}. */
   miss: 'tls-session-cache:miss',
+  /** Carries {@link RemoveEvent}. */
   remove: 'tls-session-cache:remove',
+  /** Carries {@link RejectedEvent}. */
   rejected: 'tls-session-cache:rejected',
+  /** Carries {@link StoreErrorEvent}. */
   storeError: 'tls-session-cache:store-error',
+  /** Carries {@link BreakerEvent}. */
   breaker: 'tls-session-cache:breaker',
+  /** Carries {@link StoreStateEvent}. */
   storeState: 'tls-session-cache:store-state',
+  /** Carries {@link TicketKeysEvent}. */
   ticketKeys: 'tls-session-cache:ticket-keys',
 } as const);
 
 /** Message type of each channel. */
 export interface ChannelMessages {
+  /** A handshake made a session that the cache took. */
   newSession: NewSessionEvent;
+  /** A lookup found a session to resume. */
   resume: ResumeEvent;
+  /** A lookup found nothing to resume. */
   miss: MissEvent;
+  /** A session left the internal cache, or was revoked. */
   remove: RemoveEvent;
+  /** Untrusted session data was refused. */
   rejected: RejectedEvent;
+  /** A store call failed. */
   storeError: StoreErrorEvent;
+  /** A store's circuit breaker changed state. */
   breaker: BreakerEvent;
+  /** A store's connection state changed. */
   storeState: StoreStateEvent;
+  /** The shared ticket keys of tickets mode changed hands. */
   ticketKeys: TicketKeysEvent;
 }
 
 /** A channel whose messages have type `T`. */
 export interface TypedChannel<T> {
+  /** The channel's name, one of {@link CHANNEL_NAMES}. */
   readonly name: string;
   /** Whether anyone listens; publishers check it before building a message. */
   readonly hasSubscribers: boolean;

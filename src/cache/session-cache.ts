@@ -139,7 +139,12 @@ export class SessionCache {
 
   // --- configuration: OpenSSL's SSL_CTX_sess_set_* / get_* ---------------------------------------
 
-  /** The size bound; see {@link SessionCacheOptions.cacheSize}. Lowering it evicts at once. */
+  /**
+   * The size bound (`SSL_CTX_sess_get_cache_size` / `_set_cache_size`); see
+   * {@link SessionCacheOptions.cacheSize}. Lowering it evicts the soonest-expiring sessions at once.
+   * Setting a non-number throws a `TypeError`, a number that is not an integer from 0 to
+   * 4294967295 a `RangeError`.
+   */
   get cacheSize(): number {
     return this.#cacheSize;
   }
@@ -149,7 +154,11 @@ export class SessionCache {
     this.#drain();
   }
 
-  /** The default timeout in seconds; see {@link SessionCacheOptions.timeout}. */
+  /**
+   * The default timeout in seconds (`SSL_CTX_get_timeout` / `SSL_CTX_set_timeout`); see
+   * {@link SessionCacheOptions.timeout}. Setting a non-number throws a `TypeError`, a negative or
+   * fractional number a `RangeError`.
+   */
   get timeout(): number {
     return this.#timeout;
   }
@@ -157,7 +166,10 @@ export class SessionCache {
     this.#timeout = checkInteger('timeout', value, 0);
   }
 
-  /** The cache mode; see {@link SessionCacheOptions.mode}. */
+  /**
+   * The cache mode (`SSL_CTX_get_session_cache_mode` / `_set_session_cache_mode`); see
+   * {@link SessionCacheOptions.mode}. Setting anything but one of the modes throws a `TypeError`.
+   */
   get mode(): SessionCacheMode {
     return this.#mode;
   }
@@ -165,7 +177,10 @@ export class SessionCache {
     this.#mode = oneOfOption('mode', value, SESSION_CACHE_MODES);
   }
 
-  /** See {@link SessionCacheOptions.noInternalLookup}. */
+  /**
+   * The `SSL_SESS_CACHE_NO_INTERNAL_LOOKUP` mode bit; see {@link SessionCacheOptions.noInternalLookup}.
+   * Setting `undefined` turns it off; setting anything else but a boolean throws a `TypeError`.
+   */
   get noInternalLookup(): boolean {
     return this.#noInternalLookup;
   }
@@ -173,7 +188,10 @@ export class SessionCache {
     this.#noInternalLookup = booleanOption('noInternalLookup', value);
   }
 
-  /** See {@link SessionCacheOptions.noInternalStore}. */
+  /**
+   * The `SSL_SESS_CACHE_NO_INTERNAL_STORE` mode bit; see {@link SessionCacheOptions.noInternalStore}.
+   * Setting `undefined` turns it off; setting anything else but a boolean throws a `TypeError`.
+   */
   get noInternalStore(): boolean {
     return this.#noInternalStore;
   }
@@ -181,7 +199,10 @@ export class SessionCache {
     this.#noInternalStore = booleanOption('noInternalStore', value);
   }
 
-  /** See {@link SessionCacheOptions.noAutoClear}. */
+  /**
+   * The `SSL_SESS_CACHE_NO_AUTO_CLEAR` mode bit; see {@link SessionCacheOptions.noAutoClear}.
+   * Setting `undefined` turns it off; setting anything else but a boolean throws a `TypeError`.
+   */
   get noAutoClear(): boolean {
     return this.#noAutoClear;
   }
@@ -189,7 +210,10 @@ export class SessionCache {
     this.#noAutoClear = booleanOption('noAutoClear', value);
   }
 
-  /** See {@link SessionCacheOptions.updateTime}. */
+  /**
+   * The `SSL_SESS_CACHE_UPDATE_TIME` mode bit; see {@link SessionCacheOptions.updateTime}.
+   * Setting `undefined` turns it off; setting anything else but a boolean throws a `TypeError`.
+   */
   get updateTime(): boolean {
     return this.#updateTime;
   }
@@ -197,7 +221,10 @@ export class SessionCache {
     this.#updateTime = booleanOption('updateTime', value);
   }
 
-  /** See {@link SessionCacheOptions.lookupDeadlineMs}. */
+  /**
+   * The lookup deadline in milliseconds; see {@link SessionCacheOptions.lookupDeadlineMs}. Setting a
+   * non-number throws a `TypeError`, a number that is not an integer from 1 to 60000 a `RangeError`.
+   */
   get lookupDeadlineMs(): number {
     return this.#lookupDeadlineMs;
   }
@@ -205,7 +232,10 @@ export class SessionCache {
     this.#lookupDeadlineMs = checkInteger('lookupDeadlineMs', value, 1, 60_000);
   }
 
-  /** The new-session callback in force (`SSL_CTX_sess_get_new_cb`), or `undefined`. */
+  /**
+   * The new-session callback in force (`SSL_CTX_sess_get_new_cb` / `_set_new_cb`), or `undefined`.
+   * Setting anything but a function or `undefined` throws a `TypeError`.
+   */
   get onNew(): NewSessionCallback | undefined {
     return this.#onNew;
   }
@@ -213,7 +243,10 @@ export class SessionCache {
     this.#onNew = functionOption('onNew', callback);
   }
 
-  /** The remove-session callback in force (`SSL_CTX_sess_get_remove_cb`), or `undefined`. */
+  /**
+   * The remove-session callback in force (`SSL_CTX_sess_get_remove_cb` / `_set_remove_cb`), or
+   * `undefined`. Setting anything but a function or `undefined` throws a `TypeError`.
+   */
   get onRemove(): RemoveSessionCallback | undefined {
     return this.#onRemove;
   }
@@ -221,7 +254,10 @@ export class SessionCache {
     this.#onRemove = functionOption('onRemove', callback);
   }
 
-  /** The get-session callback in force (`SSL_CTX_sess_get_get_cb`), or `undefined`. */
+  /**
+   * The get-session callback in force (`SSL_CTX_sess_get_get_cb` / `_set_get_cb`), or `undefined`.
+   * Setting anything but a function or `undefined` throws a `TypeError`.
+   */
   get onGet(): GetSessionCallback | undefined {
     return this.#onGet;
   }

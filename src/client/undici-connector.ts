@@ -15,12 +15,19 @@ import { originKeyOf } from './origin-key.js';
 
 /** What undici passes to a connector (undici's `buildConnector.Options`). */
 export interface UndiciConnectOptions {
+  /** The host to connect to (name or IP address, IPv6 without brackets). */
   hostname: string;
+  /** The origin's `host` (name and port); the SNI name comes from it when `servername` is absent. */
   host?: string;
+  /** `"https:"` for TLS; anything else gets a plain TCP socket. */
   protocol: string;
+  /** The port; empty or absent means 443 for `https:`, 80 otherwise. */
   port: string | number;
+  /** The SNI name to send; wins over the connector's own `servername` option. */
   servername?: string;
+  /** The local address to bind to. */
   localAddress?: string | null;
+  /** An established socket (e.g. a proxy tunnel) to run TLS over instead of connecting. */
   httpSocket?: net.Socket;
 }
 

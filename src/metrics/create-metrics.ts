@@ -16,16 +16,19 @@ import type { Registry } from 'prom-client';
 
 /** What {@link createMetrics} reads a cache through: `SessionCache` has it. */
 export interface MetricsCacheSource {
+  /** The cache's counters now (OpenSSL's `SSL_CTX_sess_*` statistics); read at every scrape. */
   stats(): SessionCacheStats;
 }
 
 /** What {@link createMetrics} reads an attachment through: `attach()`'s result has it. */
 export interface MetricsAttachmentSource {
+  /** The attachment's counters now; read at every scrape. */
   stats(): AttachmentStats;
 }
 
 /** What {@link createMetrics} reads a store adapter through: `storeCallbacks()`'s result has it. */
 export interface MetricsAdapterSource {
+  /** The adapter's counters now; read at every scrape. */
   stats(): StoreAdapterStats;
 }
 

@@ -32,8 +32,11 @@ const STATEFUL_OPTION_KEYS: Readonly<Record<keyof StatefulServerOptionsInput, tr
 
 /** What {@link statefulServerOptions} returns: spread it into `tls.createServer()` options. */
 export interface StatefulServerOptions {
+  /** The `secureOptions` given, with `SSL_OP_NO_TICKET` set. */
   secureOptions: number;
+  /** The session id context (OpenSSL's `SSL_CTX_set_session_id_context`), the same in every process. */
   sessionIdContext: string;
+  /** Session lifetime in seconds (OpenSSL's `SSL_CTX_set_timeout`). */
   sessionTimeout: number;
 }
 

@@ -346,6 +346,7 @@ export class TicketKeys {
    *
    * @param tls13 - whether this handshake will be TLS 1.3 (the client offers it and the server
    * may use it)
+   * @internal `attach()` calls it with its own scan of the ClientHello (`HelloFields`, not public).
    */
   screenHello(hello: HelloFields, tls13: boolean): void | Promise<void> {
     if (!this.singleUse || this.#closed) return;

@@ -49,51 +49,99 @@ export interface SessionFields {
 
 /** The plain-JSON view of a session from {@link DecodedSession.toJSON}; secrets are redacted. */
 export interface DecodedSessionJSON {
+  /** The `version` INTEGER of the encoding; OpenSSL writes and accepts only 1. */
   formatVersion: number;
   /** OpenSSL's protocol name, or `"unknown"`. */
   protocol: string;
   /** The protocol version as 4 hex digits, e.g. `"0304"`. */
   protocolVersion: string;
-  cipher: { id: string; name?: string; standardName?: string };
+  /** The cipher suite; the names are absent for an id OpenSSL 3.0 does not know. */
+  cipher: {
+    /** The suite's 2-byte id as 4 hex digits, e.g. `"1302"`. */
+    id: string;
+    /** OpenSSL's name, e.g. `"TLS_AES_256_GCM_SHA384"` or `"ECDHE-RSA-AES128-GCM-SHA256"`. */
+    name?: string;
+    /** The IANA name. */
+    standardName?: string;
+  };
   /** Hex, upper case as OpenSSL prints it. */
   sessionId: string;
+  /** The session id context [4], upper-case hex; absent when the session has none. */
   sessionIdContext?: string;
+  /** Always {@link REDACTED}: the master secret / resumption PSK never leaves through JSON. */
   masterSecret: typeof REDACTED;
+  /** Length of the master secret (TLS ≤ 1.2) or resumption PSK (TLS 1.3) in bytes. */
   masterSecretLength: number;
+  /** `key_arg` [0] (an SSLv2 relic), upper-case hex; absent in anything OpenSSL writes today. */
   keyArg?: string;
   /** Seconds since the epoch; 0 when the session has no start time. */
   time: number;
+  /** {@link DecodedSessionJSON.time} as an ISO 8601 string; absent when out of `Date`'s range. */
   timeIso?: string;
+  /** Lifetime [2] in seconds; 0 when absent. */
   timeout: number;
+  /** `time + timeout`, seconds since the epoch. */
   expiresAt: number;
+  /** {@link DecodedSessionJSON.expiresAt} as an ISO 8601 string; absent when out of `Date`'s range. */
   expiresAtIso?: string;
+  /** The peer's leaf certificate [3], summarized; absent when the peer sent none. */
   peerCertificate?: {
+    /** Size of the stored DER in bytes. */
     derLength: number;
+    /** Subject in Node's `X509Certificate` format; absent when the certificate does not parse. */
     subject?: string;
+    /** Issuer in Node's `X509Certificate` format; absent when the certificate does not parse. */
     issuer?: string;
+    /** Serial number, upper-case hex; absent when the certificate does not parse. */
     serialNumber?: string;
+    /** The `notAfter` date as Node prints it; absent when the certificate does not parse. */
     validTo?: string;
+    /** SHA-256 fingerprint, colon-separated hex; absent when the certificate does not parse. */
     fingerprint256?: string;
+    /** Set (and the other fields absent) when the stored DER does not parse as X.509. */
     error?: string;
   };
+  /** X.509 verification result [5]; 0 is `X509_V_OK` (also when absent). */
   verifyResult: number;
+  /** The SNI host name [6]; absent when the server did not acknowledge one. */
   hostName?: string;
+  /** PSK identity hint [7] (TLS 1.2 PSK cipher suites). */
   pskIdentityHint?: string;
+  /** PSK identity [8] (TLS 1.2 PSK cipher suites). */
   pskIdentity?: string;
+  /** Ticket lifetime hint [9] in seconds, as the server announced it (client side); 0 when absent. */
   ticketLifetimeHint: number;
+  /** {@link REDACTED} when the session holds a ticket [10]; absent otherwise. */
   ticket?: typeof REDACTED;
+  /** Length of the ticket [10] in bytes; absent when there is none. */
   ticketLength?: number;
+  /** Compression method id [11]; absent when none (always, since TLS compression is gone). */
   compressionId?: number;
+  /** SRP user name [12]. */
   srpUsername?: string;
+  /** Raw `flags` [13]; see {@link SSL_SESS_FLAG_EXTMS}. 0 when absent. */
   flags: number;
+  /** Whether the session used the extended master secret (RFC 7627). */
   extendedMasterSecret: boolean;
+  /** TLS 1.3 `ticket_age_add` [14]; 0 when absent. */
   ticketAgeAdd: number;
+  /** TLS 1.3 `max_early_data` [15] in bytes; 0 when early data is not allowed. */
   maxEarlyData: number;
+  /** The ALPN protocol [16] selected, e.g. `"h2"`; absent when none was negotiated. */
   alpnProtocol?: string;
+  /** Max fragment length mode [17] (RFC 6066): 0 none, 1–4 for 2^9–2^12 bytes. */
   maxFragmentLengthMode: number;
+  /** {@link REDACTED} when the session holds ticket app data [18]; absent otherwise. */
   ticketAppData?: typeof REDACTED;
+  /** Length of the ticket app data [18] in bytes; absent when there is none. */
   ticketAppDataLength?: number;
-  kexGroup?: { id: string; name?: string };
+  /** Key-exchange group [19] (OpenSSL 3.0+ writes it); absent in older encodings. */
+  kexGroup?: {
+    /** The group's 2-byte id as 4 hex digits, e.g. `"001D"`. */
+    id: string;
+    /** OpenSSL's name, e.g. `"x25519"`; absent for an id it does not know. */
+    name?: string;
+  };
   /** SubjectPublicKeyInfo DER of an RFC 7250 raw public key, hex. */
   peerRawPublicKey?: string;
 }

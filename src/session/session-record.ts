@@ -12,7 +12,9 @@ import type { CachedSession } from './cached-session.js';
  * and compare bytes, not identities.
  */
 export interface SessionRecord extends CachedSession {
+  /** Creation time in seconds since the epoch, from the session's own `time` (0 when it has none). */
   readonly time: number;
+  /** Lifetime in seconds, from the session's own `timeout` (0 when it has none). */
   readonly timeout: number;
   /** Protocol version of the session (`0x0303` TLS 1.2, `0x0304` TLS 1.3). */
   readonly protocolVersion: number;

@@ -92,6 +92,7 @@ export type { StoredSessionErrorCode } from '../common/errors.js';
  * names offsets and lengths, never bytes: the value holds a master secret.
  */
 export class StoredSessionError extends SessionCacheError<StoredSessionErrorCode> {
+  /** Always `'StoredSessionError'`, so logs and `error.name` checks tell it apart. */
   override readonly name = 'StoredSessionError';
 
   /**

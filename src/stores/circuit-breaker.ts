@@ -59,9 +59,13 @@ export interface CircuitBreakerOptions {
 
 /** Defaults of {@link CircuitBreakerOptions} (the numbers are the `@default`s documented there). */
 export const CIRCUIT_BREAKER_DEFAULTS = Object.freeze({
+  /** {@link CircuitBreakerOptions.failureThreshold}: failures that open the breaker. */
   failureThreshold: 5,
+  /** {@link CircuitBreakerOptions.failureWindowMs}, milliseconds. */
   failureWindowMs: 10_000,
+  /** {@link CircuitBreakerOptions.cooldownMs}, milliseconds. */
   cooldownMs: 500,
+  /** {@link CircuitBreakerOptions.cooldownJitterMs}, milliseconds. */
   cooldownJitterMs: 100,
 });
 

@@ -15,7 +15,14 @@ import {
 } from '../common/validate.js';
 
 /** Where a Redis Cluster node listens: `{ host, port }` or `"host:port"` (`"[v6]:port"`). */
-export type RedisNodeAddress = { readonly host: string; readonly port: number } | string;
+export type RedisNodeAddress =
+  | {
+      /** Host name or IP address. */
+      readonly host: string;
+      /** TCP port. */
+      readonly port: number;
+    }
+  | string;
 
 /**
  * Options of {@link RedisStore.create}. Give `url`, or `host`/`port`, or `nodes` (cluster), or

@@ -126,6 +126,7 @@ const REDIS_ERROR_CODES: Readonly<Record<RedisStoreErrorReason, RedisStoreErrorC
  * one of {@link RedisStoreErrorCode}. Its message never holds the password.
  */
 export class RedisStoreError extends SessionCacheError<RedisStoreErrorCode> {
+  /** Always `'RedisStoreError'`, so logs and `error.name` checks tell it apart. */
   override readonly name = 'RedisStoreError';
   /**
    * The same as {@link code} in the lower-case words of earlier releases; see

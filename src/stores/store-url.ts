@@ -8,11 +8,13 @@ import { parseRedisUrl } from './redis-options.js';
 
 /** `memory`: the embedded {@link MemoryStore}, in this process only. */
 export interface MemoryStoreUrl {
+  /** Discriminant of {@link StoreUrl}. */
   readonly kind: 'memory';
 }
 
 /** `sqlite:PATH`: a {@link SqliteStore} file, shared by the processes of one host. */
 export interface SqliteStoreUrl {
+  /** Discriminant of {@link StoreUrl}. */
   readonly kind: 'sqlite';
   /** The database file as given (relative paths are relative to the working directory). */
   readonly path: string;
@@ -24,6 +26,7 @@ export interface SqliteStoreUrl {
  * print it.
  */
 export interface RedisStoreUrl {
+  /** Discriminant of {@link StoreUrl}. */
   readonly kind: 'redis';
   /** The URL as given. A secret when it holds a password. */
   readonly url: string;
@@ -34,6 +37,7 @@ export interface RedisStoreUrl {
  * discovered from the nodes listed. Kept whole like {@link RedisStoreUrl}.
  */
 export interface RedisClusterStoreUrl {
+  /** Discriminant of {@link StoreUrl}. */
   readonly kind: 'redis-cluster';
   /** The URL as given. A secret when it holds a password. */
   readonly url: string;
@@ -45,6 +49,7 @@ export interface RedisClusterStoreUrl {
  * whole like {@link RedisStoreUrl}.
  */
 export interface RedisSentinelStoreUrl {
+  /** Discriminant of {@link StoreUrl}. */
   readonly kind: 'redis-sentinel';
   /** The URL as given. A secret when it holds a password. */
   readonly url: string;
@@ -69,6 +74,7 @@ export const SUPPORTED_STORES: readonly string[] = [
  * one line, names the part that is wrong and never repeats credentials.
  */
 export class StoreUrlError extends TypeError {
+  /** Always `'StoreUrlError'`, so logs and `error.name` checks tell it apart. */
   override readonly name = 'StoreUrlError';
 }
 

@@ -20,13 +20,21 @@ export const HANDSHAKE_TYPE_CLIENT_HELLO = 1;
 
 /** TLS extension type numbers this parser decodes (IANA "TLS ExtensionType Values"). */
 export const ExtensionType = {
+  /** `server_name` (SNI, RFC 6066). */
   serverName: 0,
+  /** `application_layer_protocol_negotiation` (ALPN, RFC 7301). */
   applicationLayerProtocolNegotiation: 16,
+  /** `extended_master_secret` (RFC 7627). */
   extendedMasterSecret: 23,
+  /** `session_ticket` (TLS 1.2 tickets, RFC 5077). */
   sessionTicket: 35,
+  /** `pre_shared_key` (TLS 1.3 PSK identities, RFC 8446). */
   preSharedKey: 41,
+  /** `early_data` (TLS 1.3 0-RTT, RFC 8446). */
   earlyData: 42,
+  /** `supported_versions` (RFC 8446). */
   supportedVersions: 43,
+  /** `psk_key_exchange_modes` (RFC 8446). */
   pskKeyExchangeModes: 45,
 } as const;
 

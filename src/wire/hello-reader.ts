@@ -54,6 +54,7 @@ export type HelloPassthroughReason =
 
 /** The ClientHello was read; the socket is paused with the bytes put back. */
 export interface HelloReadResult {
+  /** Discriminant of {@link ReadClientHelloResult}. */
   kind: 'hello';
   /** The parsed ClientHello (its buffers are views into the bytes that were put back). */
   hello: ClientHelloInfo;
@@ -71,6 +72,7 @@ export interface HelloReadResult {
 
 /** Not a (usable) ClientHello; the socket is paused with exactly the bytes read put back. */
 export interface HelloPassthroughResult {
+  /** Discriminant of {@link ReadClientHelloResult}. */
   kind: 'passthrough';
   /** Why. */
   reason: HelloPassthroughReason;
@@ -82,6 +84,7 @@ export interface HelloPassthroughResult {
 
 /** The socket ended, closed or failed before a ClientHello was complete; it has been destroyed. */
 export interface HelloClosedResult {
+  /** Discriminant of {@link ReadClientHelloResult}. */
   kind: 'closed';
   /** Which event came first. */
   reason: 'end' | 'close' | 'error';

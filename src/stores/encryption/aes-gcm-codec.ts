@@ -71,7 +71,7 @@ const MAX_BODY_BYTES = MAX_STORED_SESSION_BYTES - 2;
  * ```
  */
 export class AesGcmCodec implements StoredSessionCodec {
-  /** {@link AES_256_GCM_CODEC_ID}. */
+  /** The codec id written in the envelope: {@link AES_256_GCM_CODEC_ID}. */
   readonly id = AES_256_GCM_CODEC_ID;
   readonly #keyring: Keyring;
   readonly #writeKey: KeyringEntry;
@@ -172,7 +172,17 @@ export class AesGcmCodec implements StoredSessionCodec {
   }
 
   /** `{ id, keyring }`: key ids only. */
-  toJSON(): { id: number; keyring: { writeKeyId: string; ids: readonly string[] } } {
+  toJSON(): {
+    /** {@link AesGcmCodec.id}. */
+    id: number;
+    /** The keyring's key ids, as {@link Keyring.toJSON} gives them. */
+    keyring: {
+      /** {@link Keyring.writeKeyId}. */
+      writeKeyId: string;
+      /** {@link Keyring.ids}. */
+      ids: readonly string[];
+    };
+  } {
     return { id: this.id, keyring: this.#keyring.toJSON() };
   }
 

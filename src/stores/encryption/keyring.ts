@@ -111,7 +111,12 @@ export class Keyring {
   }
 
   /** `{ writeKeyId, ids }`: no key material. */
-  toJSON(): { writeKeyId: string; ids: readonly string[] } {
+  toJSON(): {
+    /** {@link Keyring.writeKeyId}. */
+    writeKeyId: string;
+    /** {@link Keyring.ids}. */
+    ids: readonly string[];
+  } {
     return { writeKeyId: this.writeKeyId, ids: this.ids };
   }
 
