@@ -155,8 +155,8 @@ afterAll(async () => {
   console.log(await renderMatrix(observed));
 });
 
-/** How many connections the front routed in each topology of the row running: told when it fails. */
-const connections = new Map<Topology, number>();
+/** Where the front routed each connection (A, B) in each topology of the row running: told on failure. */
+const connections = new Map<Topology, string>();
 
 /** Runs one cell: two connections through a front; the server's answer to the second. */
 async function resumedOnSecond(row: MatrixRow, topology: Topology): Promise<boolean> {
@@ -187,7 +187,7 @@ async function resumedOnSecond(row: MatrixRow, topology: Topology): Promise<bool
   expect(front.routed.at(-1)).toBe(ports[1]);
   if (driver.switchesExplicitly) expect(front.routed.length).toBeGreaterThanOrEqual(2);
   else expect(front.routed).toHaveLength(2);
-  connections.set(topology, front.routed.length);
+  connections.set(topology, front.routed.map((port) => (port === ports[0] ? 'A' : 'B')).join(''));
   return answers.second.resumed;
 }
 
@@ -214,7 +214,7 @@ for (const [client, driver] of Object.entries(drivers) as [ClientId, ClientDrive
             observed.push({ ...row, resumes: seen as Record<Topology, boolean> });
           }
           const routed = JSON.stringify(Object.fromEntries(connections));
-          expect(seen, `connections routed per topology: ${routed}`).toEqual(
+          expect(seen, `connections per topology, in accept order: ${routed}`).toEqual(
             Object.fromEntries(measured.map((t) => [t, row.resumes[t]])),
           );
         },
