@@ -883,7 +883,11 @@ function checkOwnership(db: Database, where: string): boolean {
 
 function initialize(db: Database, path: string): void {
   const where = JSON.stringify(path);
-  checkOwnership(db, where);
+  // In one read transaction: its three reads (application_id, user_version, tables) must see one
+  // snapshot. Read one by one, a process that commits its initialization in between is seen half
+  // way (no application_id yet, tables already) and the file is refused as foreign; two `serve`
+  // processes started together on a new file hit this (seen in test/clients/matrix.test.ts).
+  db.transaction(() => checkOwnership(db, where)).deferred();
   // WAL: readers do not block the writer nor the writer the readers; the mode is stored in the
   // file, so this is a no-op after the first process. NORMAL synchronous in WAL mode loses at most
   // the last transactions on power loss (never on a process crash), and a lost session only costs

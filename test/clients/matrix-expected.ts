@@ -7,11 +7,20 @@
 import type { ClientId, TlsVersion } from '../helpers/clients/client-driver.js';
 import type { Topology } from '../helpers/clients/serve-fleet.js';
 
-/** A `serve` mode. Only the stateful one exists so far; issue 14 adds a tickets mode. */
-export type ServeMode = 'stateful';
+/** A `serve` mode: `--mode stateful` (the default) or `--mode tickets` (docs/tickets.md). */
+export type ServeMode = 'stateful' | 'tickets';
 
-/** The `serve` arguments of each mode. */
-export const MODE_ARGS: Record<ServeMode, readonly string[]> = { stateful: [] };
+/** Every mode, in the order the matrix prints a client's rows. */
+export const SERVE_MODES: readonly ServeMode[] = ['stateful', 'tickets'];
+
+/**
+ * The `serve` arguments of each mode, given a key file (lines `ID:BASE64KEY32`): tickets mode on a
+ * shared store refuses to start without one, since the ticket keys are sealed with it in the store.
+ */
+export const MODE_ARGS: Record<ServeMode, (keyFile: string) => readonly string[]> = {
+  stateful: () => [],
+  tickets: (keyFile) => ['--mode', 'tickets', '--key-file', keyFile],
+};
 
 /** Which servers a client meets: the normal ones, or ones whose OpenSSL allows only P-256. */
 export type ServerSetup = 'default' | 'p256-only';
@@ -46,14 +55,11 @@ export interface MatrixRow {
 const everywhere = { 'one-process': true, sqlite: true, redis: true } as const;
 const nowhere = { 'one-process': false, sqlite: false, redis: false } as const;
 
-/** Rows for a client that resumes everywhere in both versions. */
+/** Rows for a client that resumes everywhere in both versions and both modes. */
 function resumesEverywhere(client: ClientId): MatrixRow[] {
-  return (['1.2', '1.3'] as const).map((version) => ({
-    client,
-    version,
-    mode: 'stateful',
-    resumes: everywhere,
-  }));
+  return SERVE_MODES.flatMap((mode) =>
+    (['1.2', '1.3'] as const).map((version) => ({ client, version, mode, resumes: everywhere })),
+  );
 }
 
 /** The expected matrix, in the order it is printed. */
@@ -63,30 +69,38 @@ export const EXPECTED_MATRIX: readonly MatrixRow[] = [
     client: 'go',
     version: '1.2',
     mode: 'stateful',
-    // Known and expected for now: Go keeps a TLS 1.2 session only when the server sends a ticket,
-    // and stateful mode turns tickets off (SSL_OP_NO_TICKET). The tickets mode of issue 14 is meant
-    // to flip this row; until then this test fails if Go starts (or a change makes it) resume.
+    // Go keeps a TLS 1.2 session only when the server sends a ticket, and stateful mode turns
+    // tickets off (SSL_OP_NO_TICKET) so that every session lives in the store. Tickets mode (the
+    // row below) is what resumes it; this test fails if Go starts (or a change makes it) resume here.
     resumes: nowhere,
-    why: 'Go resumes TLS 1.2 only through session tickets, which stateful mode does not send',
+    why: 'Go resumes TLS 1.2 only through session tickets, which stateful mode does not send; tickets mode resumes it',
   },
   { client: 'go', version: '1.3', mode: 'stateful', resumes: everywhere },
+  { client: 'go', version: '1.2', mode: 'tickets', resumes: everywhere },
+  { client: 'go', version: '1.3', mode: 'tickets', resumes: everywhere },
   ...resumesEverywhere('python'),
   ...resumesEverywhere('curl'),
   ...resumesEverywhere('chromium'),
-  {
-    client: 'openssl-no-middlebox',
-    version: '1.3',
-    mode: 'stateful',
-    // Today's behaviour; the fix in src/node/attach.ts (issue 14 item 4) flips it to `everywhere`.
-    resumes: nowhere,
-    why: "Node asks for a stateful session only when the ClientHello's legacy session id is non-empty",
-  },
+  // Stateful: the session is loaded in Node's own ClientHello hook (src/node/attach.ts), which Node
+  // calls whatever the legacy id; tickets mode never needed the id.
+  { client: 'openssl-no-middlebox', version: '1.3', mode: 'stateful', resumes: everywhere },
+  { client: 'openssl-no-middlebox', version: '1.3', mode: 'tickets', resumes: everywhere },
   {
     client: 'openssl-hrr',
     version: '1.3',
     mode: 'stateful',
-    // Today's behaviour; the fix in src/node/attach.ts (issue 14 item 4) flips it to `everywhere`.
+    // The ClientHello reader predicts the HelloRetryRequest and leaves the ticket in the store
+    // (attachment stat `tls13HelloRetry`), so the full handshake is not counted as a hit.
     resumes: nowhere,
-    why: 'Node asks for a session once per connection; after a HelloRetryRequest OpenSSL looks the ticket up again and gets nothing',
+    why: 'Node asks for a session once per connection and OpenSSL looks the ticket up again after the HelloRetryRequest; the ticket is left unused and not counted as a hit',
+  },
+  {
+    client: 'openssl-hrr',
+    version: '1.3',
+    mode: 'tickets',
+    // docs/tickets.md, known limits: OpenSSL decrypts the ticket for both ClientHellos and the first
+    // decryption spends the single-use permit (`refusedWithoutPermit`).
+    resumes: nowhere,
+    why: 'With single use (the default) OpenSSL decrypts the ticket for both ClientHellos and the first spends its permit',
   },
 ];

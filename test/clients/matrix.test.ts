@@ -5,7 +5,10 @@
 // the second connection resumed is read from the SERVER's answer (`resumed: yes|no`), never from the
 // client; the protocol too. Each cell must equal test/clients/matrix-expected.ts, which is what
 // docs/clients.md publishes. A client that is not installed skips with the reason, except with
-// CI=true, where it fails. Server processes are started once and shared by all clients.
+// CI=true, where it fails. Each `serve` mode (stateful, tickets) gets one fleet of server processes
+// (and one more for the HelloRetryRequest client, whose servers allow only P-256), started once and
+// shared by all clients; the processes of a tickets fleet share ticket keys through their store.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +30,7 @@ import {
   type ServeFleet,
   type Topology,
 } from '../helpers/clients/serve-fleet.js';
+import { WAIT_MS } from '../helpers/eventually.js';
 import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import {
   CLIENTS,
@@ -67,8 +71,15 @@ const NO_REDIS = unavailableMustFailInCi(
     : 'redis-server/redis-cli not found on PATH (apt-get install -y redis-server)',
 );
 
+/** One fleet per server setup and mode that some row needs. */
+const FLEET_KEYS = new Set(
+  EXPECTED_MATRIX.map((row) => `${CLIENTS[row.client].servers}/${row.mode}` as const),
+);
+
 const cli = cliProcesses();
 let dir: string;
+/** The keyring of tickets mode (`--key-file`): seals the ticket keys in the shared stores. */
+let keyFile: string;
 let pki: TestPki;
 let redis: RedisServer | undefined;
 const fleets = new Map<`${ServerSetup}/${string}`, ServeFleet>();
@@ -98,37 +109,39 @@ function p256OnlyEnv(): NodeJS.ProcessEnv {
   return { ...process.env, OPENSSL_CONF: file };
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tsc-client-matrix-'));
-  pki = makeTestPki();
-  redis = NO_REDIS ? undefined : await startRedis();
-  const setups = new Set(
-    EXPECTED_MATRIX.map((row) => `${CLIENTS[row.client].servers}/${row.mode}`),
-  );
-  // One fleet after the other: ten processes starting at once on 2 busy cores take too long.
-  for (const key of setups) {
-    const [servers, mode] = key.split('/') as [ServerSetup, MatrixRow['mode']];
-    const starting = performance.now();
-    fleets.set(
-      `${servers}/${mode}`,
-      await startServeFleet({
-        cli,
-        dir,
-        certFile: pki.files.serverCert,
-        keyFile: pki.files.serverKey,
-        redisUrl: redis?.url,
-        sessionIdContext: `matrix-${servers}-${mode}`,
-        args: MODE_ARGS[mode],
-        ...(servers === 'p256-only' ? { env: p256OnlyEnv() } : {}),
-      }),
-    );
-    console.log(
-      `serve processes (${key}) listening after ${Math.round(performance.now() - starting)} ms`,
-    );
-  }
-  // Bound: the PKI and redis-server (seconds), then two fleets one after the other, each within
-  // startServe's 15 s per process; the rest is margin for a loaded machine.
-}, 90_000);
+beforeAll(
+  async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tsc-client-matrix-'));
+    pki = makeTestPki();
+    keyFile = join(dir, 'keys');
+    writeFileSync(keyFile, `matrix:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    redis = NO_REDIS ? undefined : await startRedis();
+    // One fleet after the other: ten processes starting at once on 2 busy cores take too long.
+    for (const key of FLEET_KEYS) {
+      const [servers, mode] = key.split('/') as [ServerSetup, MatrixRow['mode']];
+      const starting = performance.now();
+      fleets.set(
+        `${servers}/${mode}`,
+        await startServeFleet({
+          cli,
+          dir,
+          certFile: pki.files.serverCert,
+          keyFile: pki.files.serverKey,
+          redisUrl: redis?.url,
+          sessionIdContext: `matrix-${servers}-${mode}`,
+          args: MODE_ARGS[mode](keyFile),
+          ...(servers === 'p256-only' ? { env: p256OnlyEnv() } : {}),
+        }),
+      );
+      console.log(
+        `serve processes (${key}) listening after ${Math.round(performance.now() - starting)} ms`,
+      );
+    }
+    // Bound: the PKI and redis-server (seconds), then the fleets one after the other, each within
+    // startServe's WAIT_MS (its processes start in parallel); the rest is margin for a loaded machine.
+  },
+  FLEET_KEYS.size * WAIT_MS + 30_000,
+);
 
 afterAll(async () => {
   await Promise.all(Object.values(drivers).map((driver) => driver.close()));
@@ -141,6 +154,9 @@ afterAll(async () => {
   console.log(`client matrix observed in ${Math.round(performance.now() - began)} ms:`);
   console.log(await renderMatrix(observed));
 });
+
+/** Where the front routed each connection (A, B) in each topology of the row running: told on failure. */
+const connections = new Map<Topology, string>();
 
 /** Runs one cell: two connections through a front; the server's answer to the second. */
 async function resumedOnSecond(row: MatrixRow, topology: Topology): Promise<boolean> {
@@ -171,6 +187,7 @@ async function resumedOnSecond(row: MatrixRow, topology: Topology): Promise<bool
   expect(front.routed.at(-1)).toBe(ports[1]);
   if (driver.switchesExplicitly) expect(front.routed.length).toBeGreaterThanOrEqual(2);
   else expect(front.routed).toHaveLength(2);
+  connections.set(topology, front.routed.map((port) => (port === ports[0] ? 'A' : 'B')).join(''));
   return answers.second.resumed;
 }
 
@@ -191,11 +208,15 @@ for (const [client, driver] of Object.entries(drivers) as [ClientId, ClientDrive
           if (skip) ctx.skip();
           const measured = TOPOLOGIES.filter((t) => !(t === 'redis' && NO_REDIS));
           const seen: Partial<Record<Topology, boolean>> = {};
+          connections.clear();
           for (const topology of measured) seen[topology] = await resumedOnSecond(row, topology);
           if (measured.length === TOPOLOGIES.length) {
             observed.push({ ...row, resumes: seen as Record<Topology, boolean> });
           }
-          expect(seen).toEqual(Object.fromEntries(measured.map((t) => [t, row.resumes[t]])));
+          const routed = JSON.stringify(Object.fromEntries(connections));
+          expect(seen, `connections per topology, in accept order: ${routed}`).toEqual(
+            Object.fromEntries(measured.map((t) => [t, row.resumes[t]])),
+          );
         },
         6 * CLIENT_COMMAND_TIMEOUT_MS,
       );
