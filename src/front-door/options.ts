@@ -65,7 +65,10 @@ export interface OpenSessionCacheOptions
       'encryption' | 'writeTimeoutMs' | 'maxInFlightWrites' | 'breaker' | 'onError'
     >,
     Pick<CreateStoreOptions, 'startupTimeoutMs' | 'requireStore'>,
-    Pick<TicketKeysOptions, 'rotateEveryMs' | 'acceptForMs' | 'singleUse' | 'allowUnsealedKeys'> {
+    Pick<
+      TicketKeysOptions,
+      'rotateEveryMs' | 'acceptForMs' | 'refreshMs' | 'singleUse' | 'allowUnsealedKeys'
+    > {
   /**
    * Where sessions live: `'memory'` (this process only), `'sqlite:PATH'` (the processes of one
    * host), `'redis://HOST:PORT[/DB]'`, `'rediss://…'`, `'redis+cluster://HOST:PORT,…'` (a fleet),
@@ -143,6 +146,7 @@ export const OPEN_SESSION_CACHE_OPTION_KEYS: Readonly<Record<keyof OpenSessionCa
     requireStore: true,
     rotateEveryMs: true,
     acceptForMs: true,
+    refreshMs: true,
     singleUse: true,
     allowUnsealedKeys: true,
   };
@@ -151,6 +155,7 @@ export const OPEN_SESSION_CACHE_OPTION_KEYS: Readonly<Record<keyof OpenSessionCa
 const TICKETS_ONLY: readonly (keyof OpenSessionCacheOptions)[] = [
   'rotateEveryMs',
   'acceptForMs',
+  'refreshMs',
   'singleUse',
   'allowUnsealedKeys',
 ];
@@ -256,6 +261,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
           ...pickDefined(opts, [
             'rotateEveryMs',
             'acceptForMs',
+            'refreshMs',
             'singleUse',
             'allowUnsealedKeys',
             'tenant',

@@ -509,5 +509,14 @@ describe("openSessionCache({ mode: 'tickets' })", () => {
     await expect(openSessionCache({ rotateEveryMs: 60_000 })).rejects.toThrow(
       /rotateEveryMs is an option of mode: 'tickets', but mode is 'stateful'/,
     );
+    await expect(openSessionCache({ refreshMs: 1000 })).rejects.toThrow(
+      /refreshMs is an option of mode: 'tickets', but mode is 'stateful'/,
+    );
+  });
+
+  it('hands refreshMs to the ticket keys, which check it', async () => {
+    await expect(openSessionCache({ mode: 'tickets', refreshMs: -1 })).rejects.toThrow(/refreshMs/);
+    const sessions = await openSessionCache({ mode: 'tickets', refreshMs: 0 });
+    await sessions.close();
   });
 });
