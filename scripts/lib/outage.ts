@@ -1,6 +1,6 @@
 /**
- * Store outages under real load (issue 5, "fail open, bounded"): a `tls.Server` with `attach()`, a
- * `SessionCache` whose only cache is a `RedisStore` (through `storeCallbacks`, circuit breaker on),
+ * Store outages under real load (issue 5, "fail open, bounded"): a `tls.Server` from
+ * `openSessionCache()` whose only cache is a `RedisStore` (`internalCache: false`, circuit breaker on),
  * a real `redis-server`, and a load client in another process making TLS 1.2 and 1.3 handshakes
  * (new and resumption attempts) at high concurrency. Then Redis fails in one of three ways while the
  * load runs:
@@ -211,7 +211,9 @@ export async function runOutage(kind: OutageKind, options: OutageOptions): Promi
     const cache = server.cache;
     const lookupDeadlineMs = cache.lookupDeadlineMs;
 
-    // Time every lookup the wiring makes: from Node's resumeSession to the answer.
+    // Time every lookup the wiring makes: from Node's resumeSession to the answer. Wrapped here
+    // because no public event marks a lookup's start (`resume`/`miss` mark only its end); the
+    // wrapper is the session cache's public `lookup`, replaced on this instance only.
     const lookupTimes: number[] = [];
     let timing = false;
     const lookup = cache.lookup.bind(cache);
