@@ -191,6 +191,10 @@ function describe(config: string): { server: string; store: string; label: strin
       };
     case 's_server':
       return { server: 'openssl s_server', store: 'internal cache', label: 's_server' };
+    case 'attach-tickets':
+      return { server: 'node + attach, tickets mode', store: 'memory', label: 'tickets + memory' };
+    case 'attach-tickets-sqlite':
+      return { server: 'node + attach, tickets mode', store: 'sqlite', label: 'tickets + sqlite' };
   }
   const store = /^attach-(.+)$/.exec(config)?.[1];
   if (store !== undefined) return { server: 'node + attach', store, label: `attach + ${store}` };
@@ -363,7 +367,8 @@ const notes = [
   `Targets (issue 6): memory ≥ ${TARGETS.memoryVsMap} × Map, ≥ ${TARGETS.memoryVsTickets} × Node ` +
     `tickets, ≥ ${TARGETS.memoryVsSServer} × s_server (TLS 1.2 resumed); TLS 1.3 stateful ≥ ` +
     `${TARGETS.tls13StatefulVsStateless} × stateless; resumed ≥ ${TARGETS.resumedVsFull} × full; ` +
-    `SQLite ≥ ${TARGETS.sqliteVsMemory} ×, Redis ≥ ${TARGETS.redisVsMemory} × memory.`,
+    `SQLite ≥ ${TARGETS.sqliteVsMemory} ×, Redis ≥ ${TARGETS.redisVsMemory} × memory. ` +
+    `Issue 14: tickets mode ≥ ${TARGETS.ticketsVsNodeTickets} × Node tickets in server capacity.`,
 ];
 if (failures.length > 0) notes.push(`FAILED (left out or fewer rounds): ${failures.join('; ')}`);
 const cpuList = cpus();

@@ -1,6 +1,6 @@
 /**
  * `npm run soak:handshakes`: 50 000 real handshakes (TLS 1.2 and 1.3, full and resumed, 8
- * concurrent clients) against a `tls.Server` with `attach()` and a `SessionCache`, then checks that
+ * concurrent clients) against a `tls.Server` from `openSessionCache()` (the engine's cache alone), then checks that
  * nothing leaked: the same active handles and requests as before, no open server connections, and
  * the heap (after GC, cache emptied) back where it was. A few minutes on 2 cores.
  *

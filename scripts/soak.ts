@@ -1,6 +1,6 @@
 /**
  * `npm run soak`: handshakes without pause (TLS 1.2 and 1.3, full and resumed, 8 concurrent
- * clients) against a `tls.Server` with `attach()` and a `SessionCache`, for 10 minutes. Every 10 s
+ * clients) against a `tls.Server` from `openSessionCache()` (the engine's cache alone), for 10 minutes. Every 10 s
  * the load is paused until no connection is open, and the heap (after GC), RSS, active handles and
  * requests and open connections are sampled; then the load resumes. Sampling starts once the cache
  * is full (its memory is bounded by `cacheSize`, so only then should the heap be flat).

@@ -23,6 +23,8 @@ export const CONFIGS = [
   'attach-sqlite-external',
   'attach-redis',
   'attach-redis-external',
+  'attach-tickets',
+  'attach-tickets-sqlite',
 ] as const;
 export type ConfigName = (typeof CONFIGS)[number];
 
@@ -30,19 +32,24 @@ export type ConfigName = (typeof CONFIGS)[number];
 export const CONFIG_DESCRIPTIONS: Record<ConfigName, string> = {
   'node-tickets': "tls.createServer with Node's defaults: stateless tickets, no cache",
   map: 'statefulServerOptions() + a bare Map on newSession/resumeSession (TLS 1.2 only)',
-  'attach-memory': 'statefulServerOptions() + attach(server, new SessionCache())',
+  'attach-memory':
+    "openSessionCache({ internalCache: true }): the engine's internal cache alone, no store",
   'attach-memory-no-reader':
     'the same with readClientHello: false (TLS 1.2 only): isolates the reader',
   'attach-memorystore':
-    'attach() with a MemoryStore as the only cache (internal cache off): `serve --store memory`',
+    'openSessionCache() with a MemoryStore as the only cache (internal cache off): `serve --store memory`',
   'attach-sqlite':
-    'attach() with the internal cache in front of a SqliteStore on a fresh file: `serve --store sqlite:FILE`',
+    'openSessionCache() with the internal cache in front of a SqliteStore on a fresh file: `serve --store sqlite:FILE`',
   'attach-sqlite-external':
     'the same with the internal cache off: every lookup reads SQLite (a cluster whose reconnects land elsewhere)',
   'attach-redis':
-    'attach() with the internal cache in front of a RedisStore (a local redis-server): `serve --store redis://…`',
+    'openSessionCache() with the internal cache in front of a RedisStore (a local redis-server): `serve --store redis://…`',
   'attach-redis-external':
     'the same with the internal cache off: every lookup is a Redis round trip (a fleet whose reconnects land elsewhere)',
+  'attach-tickets':
+    "openSessionCache({ mode: 'tickets' }): stateless tickets under shared rotating keys, single use, memory store",
+  'attach-tickets-sqlite':
+    'the same with the ticket keys (sealed) and TLS 1.2 session ids in a SqliteStore on a fresh file',
 };
 
 export const VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
@@ -77,6 +84,8 @@ export const CONFIG_VERSIONS: Record<ConfigName, readonly TlsVersion[]> = {
   'attach-sqlite-external': VERSIONS,
   'attach-redis': VERSIONS,
   'attach-redis-external': VERSIONS,
+  'attach-tickets': VERSIONS,
+  'attach-tickets-sqlite': VERSIONS,
 };
 
 export interface BenchCase {

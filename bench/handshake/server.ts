@@ -4,9 +4,11 @@
  *
  *   tsx bench/handshake/server.ts --config attach-memory --tls 1.3 [--cert-dir DIR] [--port N]
  *
- * Configurations (see `CONFIGS` in common.ts): `node-tickets`, `map`, `attach-memory`,
- * `attach-memory-no-reader`, and the stores: `attach-memorystore`, `attach-sqlite`,
- * `attach-sqlite-external`. Each server answers a completed handshake by ending the connection at
+ * Configurations (see `CONFIGS` in common.ts): the comparison points `node-tickets` (Node's
+ * defaults) and `map` (a bare Map on Node's events), and ours, each assembled through
+ * `openSessionCache()` as users do: `attach-memory`, `attach-memory-no-reader`, the stores
+ * (`attach-memorystore`, `attach-sqlite`, `attach-sqlite-external`, `attach-redis`,
+ * `attach-redis-external`) and tickets mode (`attach-tickets`, `attach-tickets-sqlite`). Each server answers a completed handshake by ending the connection at
  * once (close_notify + FIN): the benchmark is about handshakes, and the server closing first keeps
  * the TIME_WAIT sockets on the server's side, so the client never runs out of ephemeral ports.
  *
@@ -28,7 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import tls from 'node:tls';
 import type * as Library from '../../src/index.js';
-import type { Attachment, SessionStore } from '../../src/index.js';
+import type { Attachment, SessionService } from '../../src/index.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis-server.js';
 import { generateCert, readCert, removeCert, type BenchCert } from './certs.js';
 import {
@@ -52,15 +54,7 @@ import {
 // sources. Loaded through tsx, the sources would carry esbuild's keepNames helper (`__name`, a
 // defineProperty per closure created), which a CPU profile shows on every connection of attach().
 const lib = (await import(new URL('../../dist/index.js', import.meta.url).href)) as typeof Library;
-const {
-  MemoryStore,
-  RedisStore,
-  SessionCache,
-  SqliteStore,
-  attach,
-  statefulServerOptions,
-  storeCallbacks,
-} = lib;
+const { openSessionCache, statefulServerOptions } = lib;
 
 const { values } = parseArgs(process.argv.slice(2), {
   values: ['config', 'tls', 'cert-dir', 'port'],
@@ -92,10 +86,10 @@ interface Setup {
   server: tls.Server;
   attachment?: Attachment;
   map?: Map<string, Buffer>;
-  store?: SessionStore;
+  sessions?: SessionService;
 }
 
-/** The SQLite configurations' file, in a temp dir removed at stop. */
+/** The temp dir of the SQLite configurations' file, removed at stop. */
 let storeDir: string | undefined;
 let redis: RedisServer | undefined;
 
@@ -135,41 +129,58 @@ async function setUp(name: ConfigName, tlsVersion: TlsVersion): Promise<Setup> {
       return { server, map };
     }
     case 'attach-memory':
-    case 'attach-memory-no-reader': {
-      const server = tls.createServer({ ...base, ...statefulServerOptions() }, application);
-      const attachment = attach(server, new SessionCache(), {
-        readClientHello: name === 'attach-memory',
-      });
-      return { server, attachment };
-    }
+    case 'attach-memory-no-reader':
+      // The engine's internal cache alone (OpenSSL's default server cache): the floor the stores
+      // are compared with.
+      return open(base, { internalCache: true, readClientHello: name === 'attach-memory' });
     case 'attach-memorystore':
+      // As `serve --store memory` builds it: the MemoryStore is the only cache.
+      return open(base, { store: 'memory' });
     case 'attach-sqlite':
     case 'attach-sqlite-external':
-    case 'attach-redis':
-    case 'attach-redis-external': {
-      // As `serve --store …` builds it (src/cli/https-server.ts): the MemoryStore is the only cache;
-      // a shared store has the internal cache in front unless the config says otherwise.
-      const server = tls.createServer({ ...base, ...statefulServerOptions() }, application);
-      let store: SessionStore;
-      if (name === 'attach-memorystore') {
-        store = new MemoryStore();
-      } else if (name === 'attach-redis' || name === 'attach-redis-external') {
-        // A redis-server of its own on loopback (a separate process, so its CPU is not the
-        // server's), flushed by being new: every case starts from an empty store.
-        redis = await startRedis();
-        store = await RedisStore.create({ url: redis.url });
-      } else {
-        storeDir = mkdtempSync(join(tmpdir(), 'tsc-bench-sqlite-'));
-        store = await SqliteStore.open({ path: join(storeDir, 'sessions.db') });
-      }
-      const externalOnly = name !== 'attach-sqlite' && name !== 'attach-redis';
-      const cache = new SessionCache({
-        ...storeCallbacks(store).callbacks,
-        ...(externalOnly ? { noInternalStore: true, noInternalLookup: true } : {}),
+      // As `serve --store sqlite:FILE`; `-external` switches the internal cache off.
+      return open(base, {
+        store: `sqlite:${sqliteFile()}`,
+        internalCache: name === 'attach-sqlite',
       });
-      return { server, attachment: attach(server, cache), store };
-    }
+    case 'attach-redis':
+    case 'attach-redis-external':
+      // A redis-server of its own on loopback (a separate process, so its CPU is not the
+      // server's), flushed by being new: every case starts from an empty store.
+      redis = await startRedis();
+      return open(base, { store: redis.url, internalCache: name === 'attach-redis' });
+    case 'attach-tickets':
+      return open(base, { mode: 'tickets' });
+    case 'attach-tickets-sqlite':
+      // A shared store holds the ticket keys sealed: tickets mode refuses it without a keyring.
+      return open(base, {
+        mode: 'tickets',
+        store: `sqlite:${sqliteFile()}`,
+        encryption: { keys: [BENCH_SEAL_KEY] },
+      });
   }
+}
+
+/**
+ * The keyring key sealing the SQLite configuration's ticket keys (and sessions): a fixed bench
+ * key in a temp file removed at stop, not a secret.
+ */
+const BENCH_SEAL_KEY = `bench:${'5a'.repeat(32)}`;
+
+/** A fresh SQLite file in a temp dir removed at stop. */
+function sqliteFile(): string {
+  storeDir = mkdtempSync(join(tmpdir(), 'tsc-bench-sqlite-'));
+  return join(storeDir, 'sessions.db');
+}
+
+/** Our configurations, assembled as users do: openSessionCache(), its serverOptions(), attach(). */
+async function open(
+  base: tls.TlsOptions,
+  options: Library.OpenSessionCacheOptions,
+): Promise<Setup> {
+  const sessions = await openSessionCache(options);
+  const server = tls.createServer({ ...base, ...sessions.serverOptions() }, application);
+  return { server, attachment: sessions.attach(server), sessions };
 }
 
 const setup = await setUp(config, version);
@@ -231,7 +242,7 @@ async function stop(): Promise<void> {
   // Bounded: a store that cannot close must not keep the benchmark waiting.
   const bounded = (p: unknown): Promise<unknown> =>
     Promise.race([Promise.resolve(p).catch(() => undefined), delay(3000)]);
-  await bounded(setup.store?.close());
+  await bounded(setup.sessions?.close());
   await bounded(redis?.stop());
   if (storeDir !== undefined) rmSync(storeDir, { recursive: true, force: true });
   if (ownCert !== undefined) removeCert(ownCert);

@@ -9,6 +9,7 @@
  * | TLS 1.3 stateful (memory) ÷ TLS 1.3 stateless tickets, resumed | ≥ 0.9 |
  * | resumed ÷ full (our cache) | ≥ 5 |
  * | SQLite ÷ memory, Redis ÷ memory (resumed) | ≥ 0.9, ≥ 0.8 |
+ * | tickets mode ÷ Node tickets, resumed, server capacity (issue 14) | ≥ 0.97 |
  *
  * Store configurations are found by name (`attach-<store>` in bench/handshake/common.ts), so a
  * store added there gets its ratio against memory without a change here.
@@ -26,7 +27,17 @@ export const TARGETS = {
   resumedVsFull: 5,
   sqliteVsMemory: 0.9,
   redisVsMemory: 0.8,
+  ticketsVsNodeTickets: 0.97,
 } as const;
+
+/**
+ * Tickets-mode configurations, each with its stateful counterpart on the same store: compared
+ * with Node's own tickets and with stateful resumption, not with the memory store.
+ */
+const TICKET_CONFIGS: Readonly<Record<string, { store: string; stateful: string }>> = {
+  'attach-tickets': { store: 'memory', stateful: 'attach-memorystore' },
+  'attach-tickets-sqlite': { store: 'sqlite', stateful: 'attach-sqlite' },
+};
 
 /** The target of a store's ratio against the memory store, by the store's name. */
 function storeTarget(config: string): number | null {
@@ -173,10 +184,32 @@ export function computeRatios(cases: readonly CaseResult[]): RatioResult[] {
     );
   }
 
+  // --- tickets mode ÷ Node's tickets and ÷ stateful, same store --------------------------------------
+  for (const [config, { store, stateful }] of Object.entries(TICKET_CONFIGS)) {
+    for (const tls of ['1.2', '1.3'] as const) {
+      const r = node(config, tls, 'resumed');
+      add(
+        `tickets mode (${store}) ÷ Node tickets, TLS ${tls} resumed`,
+        r,
+        node('node-tickets', tls, 'resumed'),
+        TARGETS.ticketsVsNodeTickets,
+        'the cost of shared rotating keys, single use and the ClientHello reader (capacity: server CPU)',
+      );
+      add(
+        `tickets mode ÷ stateful (${store}), TLS ${tls} resumed`,
+        r,
+        node(stateful, tls, 'resumed'),
+        null,
+        'same store: the client keeps the session vs the store keeps it',
+      );
+    }
+  }
+
   // --- other stores ÷ memory --------------------------------------------------------------------------
   for (const r of cases) {
     if (r.client !== 'node' || r.mode !== 'resumed' || r.ticketReuse) continue;
     if (!r.config.startsWith('attach-') || MEMORY_CONFIGS.includes(r.config)) continue;
+    if (r.config in TICKET_CONFIGS) continue;
     add(
       `${r.store} ÷ memory, TLS ${r.tls} resumed`,
       r,

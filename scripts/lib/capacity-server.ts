@@ -9,19 +9,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { SessionCache } from '../../src/cache/index.js';
-import {
-  attach,
-  openTicketKeys,
-  statefulServerOptions,
-  ticketServerOptions,
-} from '../../src/node/index.js';
-import { storeCallbacks } from '../../src/stores/cache-adapter.js';
-import { Keyring } from '../../src/stores/encryption/keyring.js';
+import { openSessionCache, type OpenSessionCacheOptions } from '../../src/front-door/index.js';
+import { openTicketKeys, ticketServerOptions } from '../../src/node/index.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { RedisStore } from '../../src/stores/redis-store.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
-import type { SessionStore } from '../../src/stores/store.js';
 
 /** The configurations compared. */
 export type CapacityConfig =
@@ -61,17 +52,13 @@ async function start(options: Start): Promise<void> {
     return listen(tls.createServer(base, (s) => s.end('hello')));
   }
   if (config === 'stateful') {
-    const server = tls.createServer(
-      { ...base, ...statefulServerOptions({ sessionIdContext: 'bench' }) },
-      (s) => s.end('hello'),
-    );
-    const store = new MemoryStore();
-    attach(server, new SessionCache({ ...storeCallbacks(store).callbacks }));
-    return listen(server);
+    return listen(await serve(base, { store: 'memory' }));
   }
   if (config === 'tickets-callback-only') {
-    // Shared rotating keys through the key callback alone: no ClientHello reader, no session
-    // listeners, so no single use and no session-id fallback for clients without tickets.
+    // Deliberately not the front door: shared rotating keys through the key callback alone (the
+    // low-level openTicketKeys + attachTo), no ClientHello reader, no session listeners, so no
+    // single use and no session-id fallback for clients without tickets: the comparison point
+    // that isolates what attach() adds.
     const tickets = await openTicketKeys(new MemoryStore(), { singleUse: false });
     const server = tls.createServer(
       { ...base, ...ticketServerOptions({ sessionIdContext: 'bench' }) },
@@ -80,22 +67,38 @@ async function start(options: Start): Promise<void> {
     tickets.attachTo(server);
     return listen(server);
   }
-  let store: SessionStore;
-  if (config === 'attach-tickets-sqlite') store = await SqliteStore.open({ path: options.path });
-  else if (config === 'attach-tickets-redis') {
-    store = await RedisStore.create({ url: options.redisUrl!, keyPrefix: `cap${process.pid}:` });
-  } else store = new MemoryStore();
-  const keyring = new Keyring([{ id: 'seal', key: '5a'.repeat(32) }]);
-  const tickets = await openTicketKeys(store, {
-    ...(store.kind === 'memory' ? {} : { keyring }),
-    singleUse: config !== 'attach-tickets-no-single-use',
-  });
-  const server = tls.createServer(
-    { ...base, ...ticketServerOptions({ sessionIdContext: 'bench' }) },
-    (s) => s.end('hello'),
+  // Tickets mode as users assemble it; a shared store holds the ticket keys sealed by the keyring.
+  const shared: OpenSessionCacheOptions =
+    config === 'attach-tickets-sqlite'
+      ? { store: `sqlite:${options.path}` }
+      : config === 'attach-tickets-redis'
+        ? {
+            // Opened here for its key prefix: each run's keys apart on a shared redis-server.
+            store: await RedisStore.create({
+              url: options.redisUrl!,
+              keyPrefix: `cap${process.pid}:`,
+            }),
+          }
+        : {};
+  return listen(
+    await serve(base, {
+      ...shared,
+      ...(shared.store === undefined ? {} : { encryption: { keys: [SEAL_KEY] } }),
+      mode: 'tickets',
+      singleUse: config !== 'attach-tickets-no-single-use',
+    }),
   );
-  attach(server, new SessionCache({ ...storeCallbacks(store).callbacks }), { tickets });
-  return listen(server);
+}
+
+/** The keyring key sealing the shared stores' ticket keys: a fixed test key, not a secret. */
+const SEAL_KEY = `seal:${'5a'.repeat(32)}`;
+
+/** A server answering "hello", assembled through openSessionCache() as users do. */
+async function serve(base: tls.TlsOptions, options: OpenSessionCacheOptions): Promise<tls.Server> {
+  const sessions = await openSessionCache({ sessionIdContext: 'bench', ...options });
+  const server = tls.createServer({ ...base, ...sessions.serverOptions() }, (s) => s.end('hello'));
+  sessions.attach(server);
+  return server;
 }
 
 function listen(server: tls.Server): void {

@@ -1,6 +1,6 @@
 /**
- * Real handshakes for the leak and soak runs: a `tls.Server` with `attach()` and a `SessionCache`
- * (stateful options, TLS 1.2 and 1.3), and a load client that keeps several connections in flight,
+ * Real handshakes for the leak and soak runs: a `tls.Server` assembled through `openSessionCache()`
+ * as users do (its `serverOptions()`, then `attach()`; stateful, TLS 1.2 and 1.3), and a load client that keeps several connections in flight,
  * mixing TLS 1.2 and 1.3, full and resumed handshakes (TLS 1.2 session ids reused, TLS 1.3 stateful
  * tickets used once each). Shared by `npm run soak:handshakes`, `npm run soak` and the CI-sized test.
  *
@@ -13,10 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import { SessionCache } from '../../src/cache/session-cache.js';
-import type { SessionCacheOptions } from '../../src/cache/options.js';
-import { attach, type Attachment } from '../../src/node/attach.js';
-import { statefulServerOptions } from '../../src/node/stateful-options.js';
+import type { SessionCache } from '../../src/cache/session-cache.js';
+import {
+  openSessionCache,
+  type OpenSessionCacheOptions,
+  type SessionService,
+} from '../../src/front-door/index.js';
+import type { Attachment } from '../../src/node/attach.js';
 
 /** A self-signed ECDSA P-256 certificate for `localhost`, made with the `openssl` CLI. */
 export function makeCertificate(): { key: string; cert: string } {
@@ -39,6 +42,7 @@ export function makeCertificate(): { key: string; cert: string } {
 /** A running server under load. */
 export interface LoadServer {
   server: tls.Server;
+  sessions: SessionService;
   cache: SessionCache;
   attachment: Attachment;
   port: number;
@@ -49,18 +53,27 @@ export interface LoadServer {
   close(): Promise<void>;
 }
 
-/** Starts the server on 127.0.0.1. */
+/**
+ * Starts the server on 127.0.0.1. `options` go to `openSessionCache()`; by default the engine's
+ * internal cache alone (`internalCache: true` with the memory store), so that `cache.stats()`
+ * counts every session the server holds and `cache.clear()` empties it.
+ */
 export async function startLoadServer(
   credentials: { key: string; cert: string },
-  cacheOptions: SessionCacheOptions = {},
+  options: OpenSessionCacheOptions = {},
 ): Promise<LoadServer> {
+  const sessions = await openSessionCache({
+    internalCache: true,
+    sessionIdContext: 'load',
+    ...options,
+  });
   const server = tls.createServer({
     ...credentials,
-    ...statefulServerOptions({ sessionIdContext: 'load' }),
+    ...sessions.serverOptions(),
     ALPNProtocols: ['http/1.1'],
   });
-  const cache = new SessionCache(cacheOptions);
-  const attachment = attach(server, cache);
+  const { cache } = sessions;
+  const attachment = sessions.attach(server);
   const state = { clientErrors: 0 };
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     socket.on('error', () => {});
@@ -74,6 +87,7 @@ export async function startLoadServer(
   const port = (server.address() as AddressInfo).port;
   return {
     server,
+    sessions,
     cache,
     attachment,
     port,
@@ -85,8 +99,8 @@ export async function startLoadServer(
         server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
       ),
     close: async () => {
-      attachment.detach();
-      cache.close();
+      // Detaches, empties the cache, lets pending writes land and closes the store.
+      await sessions.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -1,6 +1,6 @@
 /**
- * Store outages under real load (issue 5, "fail open, bounded"): a `tls.Server` with `attach()`, a
- * `SessionCache` whose only cache is a `RedisStore` (through `storeCallbacks`, circuit breaker on),
+ * Store outages under real load (issue 5, "fail open, bounded"): a `tls.Server` from
+ * `openSessionCache()` whose only cache is a `RedisStore` (`internalCache: false`, circuit breaker on),
  * a real `redis-server`, and a load client in another process making TLS 1.2 and 1.3 handshakes
  * (new and resumption attempts) at high concurrency. Then Redis fails in one of three ways while the
  * load runs:
@@ -22,11 +22,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { LookupResult } from '../../src/cache/types.js';
 import { onEvent } from '../../src/cache/events.js';
-import {
-  storeCallbacks,
-  type StoreAdapter,
-  type StoreAdapterStats,
-} from '../../src/stores/cache-adapter.js';
+import type { StoreAdapter, StoreAdapterStats } from '../../src/stores/cache-adapter.js';
 import { RedisStore } from '../../src/stores/redis-store.js';
 import {
   blackhole,
@@ -205,20 +201,19 @@ export async function runOutage(kind: OutageKind, options: OutageOptions): Promi
   const unsubscribe: (() => void)[] = [];
   try {
     client = new LoadProcess();
+    // Opened here rather than from the URL: the report reads its pendingCommands.
     store = await RedisStore.create({ url: redis.url });
-    adapter = storeCallbacks(store);
-    // The store is the only cache: every lookup asks it, so every handshake of the outage depends
-    // on it (with an internal cache in front, TLS 1.2 sessions this process has seen would still
-    // resume from memory).
-    server = await startLoadServer(makeCertificate(), {
-      ...adapter.callbacks,
-      noInternalLookup: true,
-      noInternalStore: true,
-    });
+    // The store is the only cache (internalCache: false): every lookup asks it, so every handshake
+    // of the outage depends on it (with an internal cache in front, TLS 1.2 sessions this process
+    // has seen would still resume from memory). The session cache owns the store from here on.
+    server = await startLoadServer(makeCertificate(), { store, internalCache: false });
+    adapter = server.sessions.adapter;
     const cache = server.cache;
     const lookupDeadlineMs = cache.lookupDeadlineMs;
 
-    // Time every lookup the wiring makes: from Node's resumeSession to the answer.
+    // Time every lookup the wiring makes: from Node's resumeSession to the answer. Wrapped here
+    // because no public event marks a lookup's start (`resume`/`miss` mark only its end); the
+    // wrapper is the session cache's public `lookup`, replaced on this instance only.
     const lookupTimes: number[] = [];
     let timing = false;
     const lookup = cache.lookup.bind(cache);
@@ -376,8 +371,8 @@ export async function runOutage(kind: OutageKind, options: OutageOptions): Promi
   } finally {
     for (const stop of unsubscribe) stop();
     client?.close();
+    // Closes the adapter and the store too.
     await server?.close();
-    await adapter?.close();
     await hole?.close();
     if (redis !== undefined) {
       redis.resume();

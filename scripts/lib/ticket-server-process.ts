@@ -11,11 +11,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { SessionCache } from '../../src/cache/index.js';
-import { attach, openTicketKeys, ticketServerOptions } from '../../src/node/index.js';
-import { storeCallbacks } from '../../src/stores/cache-adapter.js';
-import { Keyring } from '../../src/stores/encryption/keyring.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { openSessionCache } from '../../src/front-door/index.js';
 
 /** The start message. */
 export interface TicketServerStart {
@@ -38,35 +34,34 @@ process.on('message', (message: TicketServerStart | { type: 'stats' } | { type: 
 });
 
 async function start(options: TicketServerStart): Promise<void> {
-  const store = await SqliteStore.open({ path: options.path });
-  const tickets = await openTicketKeys(store, {
+  // As users assemble tickets mode: the keys sealed in the shared SQLite file by the keyring.
+  const sessions = await openSessionCache({
+    store: `sqlite:${options.path}`,
+    mode: 'tickets',
     rotateEveryMs: options.rotateEveryMs,
     acceptForMs: options.acceptForMs,
     refreshMs: options.refreshMs,
-    keyring: new Keyring([{ id: 'seal', key: options.sealKeyHex }]),
+    encryption: { keys: [`seal:${options.sealKeyHex}`] },
+    sessionIdContext: 'rotation',
   });
-  const adapter = storeCallbacks(store);
-  const cache = new SessionCache({ ...adapter.callbacks });
   const server = tls.createServer(
-    {
-      key: options.key,
-      cert: options.cert,
-      ...ticketServerOptions({ sessionIdContext: 'rotation' }),
-    },
+    { key: options.key, cert: options.cert, ...sessions.serverOptions() },
     (socket) => socket.end('hello'),
   );
   server.on('tlsClientError', (_error, socket) => socket.destroy());
-  const attachment = attach(server, cache, { tickets });
+  const attachment = sessions.attach(server);
   process.on('message', (message: { type: string }) => {
     if (message.type === 'stats') {
-      process.send?.({ type: 'stats', tickets: tickets.stats(), attachment: attachment.stats() });
+      process.send?.({
+        type: 'stats',
+        tickets: sessions.stats().tickets,
+        attachment: attachment.stats(),
+      });
     }
   });
   stop = async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    tickets.close();
-    cache.close();
-    await adapter.close();
+    await sessions.close();
   };
   server.listen(0, '127.0.0.1', () => {
     process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });

@@ -80,14 +80,18 @@ function assemble(
   // session this process has seen resumes from memory, TLS 1.3 lookups always go to the store (its
   // atomic take keeps a ticket single use across processes), and bind() drops from memory what is
   // removed from the store anywhere (README, "Revocation across processes").
-  const externalOnly = store.kind === 'memory';
+  // `internalCache` overrides either way: off in front of a shared store, every lookup asks it;
+  // on with the memory store, the engine's own cache is the only one and the store stays unused.
+  const memory = store.kind === 'memory';
+  const internal = resolved.internalCache ?? !memory;
+  const internalOnly = memory && internal;
   const cache = new SessionCache({
     timeout: resolved.timeout,
     cacheSize: resolved.cacheSize,
     lookupDeadlineMs: resolved.lookupDeadlineMs,
     ...(resolved.clock === undefined ? {} : { clock: resolved.clock }),
-    ...adapter.callbacks,
-    ...(externalOnly ? { noInternalStore: true, noInternalLookup: true } : {}),
+    ...(internalOnly ? {} : adapter.callbacks),
+    ...(internal ? {} : { noInternalStore: true, noInternalLookup: true }),
   });
   adapter.bind(cache);
 

@@ -121,6 +121,13 @@ const CASES: CaseResult[] = [
     mode: 'resumed',
     handshakesPerSec: 850,
   }),
+  row('attach-tickets-sqlite/TLSv1.2/resumed', {
+    config: 'attach-tickets-sqlite',
+    store: 'sqlite',
+    tls: '1.2',
+    mode: 'resumed',
+    handshakesPerSec: 780,
+  }),
   row('s_time:s_server/TLSv1.2/resumed', {
     client: 's_time',
     config: 's_server',
@@ -167,6 +174,20 @@ describe('computeRatios', () => {
   it('finds the stores by name and gives SQLite and Redis their own targets', () => {
     expect(byName('sqlite ÷ memory, TLS 1.2 resumed')).toMatchObject({ target: 0.9, met: false });
     expect(byName('redis ÷ memory, TLS 1.2 resumed')).toMatchObject({ target: 0.8, met: true });
+  });
+
+  it('compares tickets mode with Node tickets (issue 14 target) and with stateful on the same store', () => {
+    expect(byName('tickets mode (sqlite) ÷ Node tickets, TLS 1.2 resumed')).toMatchObject({
+      handshakesPerSec: 0.975,
+      target: 0.97,
+      met: true,
+    });
+    expect(byName('tickets mode ÷ stateful (sqlite), TLS 1.2 resumed')).toMatchObject({
+      handshakesPerSec: 780 / 850,
+      target: null,
+    });
+    // Not a store of its own: no second "sqlite ÷ memory" ratio.
+    expect(ratios.filter((r) => r.name === 'sqlite ÷ memory, TLS 1.2 resumed')).toHaveLength(1);
   });
 
   it('leaves out ratios whose cases were not measured', () => {

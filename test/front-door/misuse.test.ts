@@ -132,6 +132,7 @@ describe('wrong argument types', () => {
     await expect(open({ readClientHello: 'yes' })).rejects.toThrow(/readClientHello/);
     await expect(open({ mode: 'bogus' })).rejects.toThrow(/mode must be one of 'stateful'/);
     await expect(open({ requireStore: 'yes' })).rejects.toThrow(/requireStore must be a boolean/);
+    await expect(open({ internalCache: 1 })).rejects.toThrow(/internalCache must be a boolean/);
     await expect(open({ startupTimeoutMs: 0 })).rejects.toThrow(RangeError);
     await expect(open({ wrapStore: 'latency' })).rejects.toThrow(/wrapStore must be a function/);
     await expect(open({ breaker: 'off' })).rejects.toThrow(/breaker/);

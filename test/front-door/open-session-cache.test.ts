@@ -1,8 +1,10 @@
 // openSessionCache() end to end, with real TLS handshakes (Node's tls client against tls servers
 // made with sessions.serverOptions()): sessions resume through the memory store, a real SQLite file
 // with encryption on, and a real redis-server; two services on one SQLite file resume each other's
-// TLS 1.2 and TLS 1.3 sessions; one service serves several servers; stats() has one shape; and
-// close() detaches, closes the cache, lets pending writes land and only then closes the store
+// TLS 1.2 and TLS 1.3 sessions; one service serves several servers; stats() has one shape;
+// internalCache turns the engine's cache on with the memory store (the store unused) and off in
+// front of SQLite (every lookup reads the file); and close() detaches, closes the cache, lets
+// pending writes land and only then closes the store
 // (checked by reading the store afterwards); mode: 'tickets' resumes stateless tickets and TLS 1.2
 // session ids across two services sharing the keys through one SQLite file.
 import { constants } from 'node:crypto';
@@ -79,6 +81,49 @@ async function madeOnAResumedOnB(a: Served, b: Served, version: TlsVersion): Pro
   expect(second.data).toBe('hello');
   return second.reused;
 }
+
+describe('openSessionCache: internalCache', () => {
+  for (const version of VERSIONS) {
+    it(`memory with internalCache: true: ${version} resumes from the engine's cache alone`, async () => {
+      const sessions = await openSessionCache({
+        internalCache: true,
+        sessionIdContext: 'front-door',
+      });
+      const a = await serve(sessions, version);
+      try {
+        expect(await madeOnAResumedOnB(a, a, version)).toBe(true);
+        const stats = sessions.stats();
+        expect(stats.cache.hits).toBe(1);
+        expect(stats.cache.number).toBeGreaterThanOrEqual(1);
+        // The store is never used: no second copy of any session.
+        expect(stats.store.writes).toBe(0);
+        expect(stats.store.reads).toBe(0);
+      } finally {
+        await a.close();
+        await sessions.close();
+      }
+    });
+
+    it(`SQLite with internalCache: false: ${version} resumes, every lookup reads the file`, async () => {
+      const sessions = await openSessionCache({
+        store: `sqlite:${join(dir, `external-${version}.db`)}`,
+        internalCache: false,
+        sessionIdContext: 'front-door',
+      });
+      const a = await serve(sessions, version);
+      try {
+        expect(await madeOnAResumedOnB(a, a, version)).toBe(true);
+        const stats = sessions.stats();
+        expect(stats.cache.number).toBe(0);
+        expect(stats.store.writes).toBeGreaterThanOrEqual(1);
+        expect(stats.store.reads).toBeGreaterThanOrEqual(1);
+      } finally {
+        await a.close();
+        await sessions.close();
+      }
+    });
+  }
+});
 
 describe('openSessionCache: one service, each store', () => {
   for (const version of VERSIONS) {
@@ -464,5 +509,14 @@ describe("openSessionCache({ mode: 'tickets' })", () => {
     await expect(openSessionCache({ rotateEveryMs: 60_000 })).rejects.toThrow(
       /rotateEveryMs is an option of mode: 'tickets', but mode is 'stateful'/,
     );
+    await expect(openSessionCache({ refreshMs: 1000 })).rejects.toThrow(
+      /refreshMs is an option of mode: 'tickets', but mode is 'stateful'/,
+    );
+  });
+
+  it('hands refreshMs to the ticket keys, which check it', async () => {
+    await expect(openSessionCache({ mode: 'tickets', refreshMs: -1 })).rejects.toThrow(/refreshMs/);
+    const sessions = await openSessionCache({ mode: 'tickets', refreshMs: 0 });
+    await sessions.close();
   });
 });
