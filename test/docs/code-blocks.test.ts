@@ -78,7 +78,7 @@ const SHELL_CHECKS = new Map<string, ShellCheck>([
     { expect: /^7a97c3d1e2f3a4b5/m },
   ],
   [
-    'npm run build                              # the tests run the built CLI\nnpx vitest run test/clients/matrix.test.ts # 1\u20132 minutes; needs the clients below\nnpm run matrix                             # prints the table above\n',
+    'npm run build                              # the tests run the built CLI\nnpx vitest run test/clients/matrix.test.ts # 1\u20133 minutes; needs the clients below\nnpm run matrix                             # prints the table above\n',
     {
       skip: 'contributor commands in a clone: the build and test/clients/matrix.test.ts are part of npm test; npm run matrix needs the clients of .ci/run (docs/clients.md)',
     },
@@ -179,6 +179,11 @@ describe('documentation shell blocks, run as printed', () => {
     pki = makeTestPki();
   });
   afterAll(() => pki.cleanup());
+
+  it('every entry of the checks table still matches a block (a drifted one would run unchecked)', () => {
+    const shell = new Set(blocks.filter((b) => SHELL_LANGS.has(b.lang)).map((b) => b.code));
+    expect([...SHELL_CHECKS.keys()].filter((code) => !shell.has(code))).toEqual([]);
+  });
 
   for (const block of blocks.filter((b) => SHELL_LANGS.has(b.lang))) {
     const check = SHELL_CHECKS.get(block.code) ?? {};
