@@ -179,7 +179,8 @@ describe('serve: stopping', () => {
 describe('serve: invalid options', () => {
   it.each([
     [['--store', 'sqlite:'], 'tls-session-cache: --store: '],
-    [['--store', 'sqlite:/nonexistent-dir/x.db'], 'tls-session-cache: --store: '],
+    // A path under a regular file: no directory can be made there (a missing directory is created).
+    [['--store', 'sqlite:/etc/passwd/x.db'], 'tls-session-cache: --store: '],
     // A Redis that cannot be reached stops serve only with --require-store (else it serves
     // without it; test/cli/redis-serve.test.ts).
     [

@@ -3,7 +3,9 @@
 // handle and what they print.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeSession } from '../../src/session/decode.js';
 import { makeTestPki } from '../helpers/certs.js';
@@ -44,7 +46,17 @@ describe.runIf(dir !== undefined)('the leak recorder', () => {
     const hmac = Buffer.alloc(16, 0x3c);
     const aes = Buffer.alloc(16, 0x4d);
     const name = Buffer.alloc(16, 1);
-    const s = await startServer(pki, { maxVersion: 'TLSv1.3', tls: { secureOptions: 0 } });
+    // A plain server with tickets on: no session cache is attached (attach refuses such a server).
+    const server = tls.createServer(
+      { key: pki.serverKey, cert: pki.serverCert, maxVersion: 'TLSv1.3' },
+      (socket) => socket.end('hello'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const s = {
+      server,
+      port: (server.address() as AddressInfo).port,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
     try {
       const context = (
         s.server as unknown as { _sharedCreds: { context: Record<string, unknown> } }

@@ -35,7 +35,7 @@ describe('redis+sentinel:// URLs', () => {
       ['redis+sentinel://a:1/', /master name/],
       ['redis+sentinel://a:1/my master', /master name/],
       ['redis+sentinel://a:1,,b:2/m', /sentinel: "" is not host:port/],
-      ['redis+sentinel://a:99999/m', /port 99999/],
+      ['redis+sentinel://a:99999/m', /port must be an integer from 1 to 65535, got 99999/],
       ['redis+sentinel://a:1/m/x', /database must be a number/],
       ['redis+sentinel://:s3cr3t@a:1/m?tls=1', /query/],
       ['redis+sentinel:///m', /needs redis\+sentinel:\/\/HOST:PORT\/MASTER_NAME/],
