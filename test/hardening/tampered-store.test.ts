@@ -395,7 +395,10 @@ describe.skipIf(skipWithoutRedis('tampered RedisStore tests'))('RedisStore with 
     await redis?.stop();
   });
   const backend = (): Backend => ({
-    open: (options = {}) => RedisStore.create({ url: redis.url, keyPrefix: prefix, ...options }),
+    // requireStore: open only once connected. A store that fails open may still be connecting at
+    // the first lookup, which is then a plain miss and would hide the protection under test.
+    open: (options = {}) =>
+      RedisStore.create({ url: redis.url, keyPrefix: prefix, requireStore: true, ...options }),
   });
   describe.each(['TLSv1.2', 'TLSv1.3'] as const)('%s', (version) => {
     // A new key prefix per test: scenarios must not see each other's records.
