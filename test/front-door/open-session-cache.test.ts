@@ -197,6 +197,8 @@ describe('openSessionCache: one service, each store', () => {
       it(`redis://, encryption on, two services: ${version} made on A resumes on B`, async () => {
         const options = {
           store: redis.url,
+          // Connected before the first handshake (failing open, it could still be connecting).
+          requireStore: true,
           encryption: { keys: [KEY] },
           sessionIdContext: `redis-${version}`,
           // Generous: a loaded 2-core machine; a slow answer is only a miss, which would fail here.
@@ -263,6 +265,7 @@ describe('openSessionCache: one service, each store', () => {
     it('close(): a write still pending when close() is called lands before the store closes', async () => {
       const sessions = await openSessionCache({
         store: redis.url,
+        requireStore: true,
         sessionIdContext: 'close-order',
       });
       const a = await serve(sessions, 'TLSv1.2');
