@@ -13,6 +13,7 @@ import { ticketServerOptions } from '../node/ticket-server-options.js';
 import { storeCallbacks, type StoreAdapter } from '../stores/cache-adapter.js';
 import { createStore } from '../stores/from-url.js';
 import type { SessionStore } from '../stores/store.js';
+import { storeState } from '../stores/store-state.js';
 import { isSessionStore, resolveOptions, type OpenSessionCacheOptions } from './options.js';
 import type { SessionService, SessionServiceStats } from './session-service.js';
 
@@ -50,7 +51,12 @@ export async function openSessionCache(
   try {
     // The store itself, not a wrapStore() wrapper: the keys need its setIfAbsent.
     if (resolved.tickets !== undefined) tickets = await openTicketKeys(opened, resolved.tickets);
-    return assemble(opened, resolved, tickets);
+    const service = assemble(opened, resolved, tickets);
+    // A reachable store's revocation subscription comes into force a round trip after bind(); a
+    // lookup in flight at that moment is made a miss (conservative rule), so the first handshakes
+    // would not resume. A store that is down is not waited on: it already took its startup time.
+    if (storeState(opened) === 'ready') await service.adapter.revocationsInForce();
+    return service;
   } catch (error) {
     // Whatever failed after the store was opened, the store is ours: do not leak it.
     tickets?.close();

@@ -218,6 +218,13 @@ export interface StoreAdapter extends StoreCallbacks {
   bind(cache: RevocableCache): () => void;
   /** Whether the store reports revocations (has `watchRevocations`), i.e. {@link bind} does something. */
   readonly propagatesRevocations: boolean;
+  /**
+   * Resolves once the store's revocation reports reach the bound caches (at most the store's
+   * startup bound; see `SessionStore.revocationsInForce`); a lookup made before may miss when the
+   * subscription comes into force. At once when nothing is bound. Never rejects.
+   * @returns whether the reports are in force
+   */
+  revocationsInForce(): Promise<boolean>;
   /** Resolves once every write and delete issued so far has settled. Never rejects. */
   drain(): Promise<void>;
   /**
@@ -538,6 +545,7 @@ export function storeCallbacks(
     }),
     bind: (cache: RevocableCache) => revocations.bind(cache, closed),
     propagatesRevocations: revocations.propagates,
+    revocationsInForce: () => revocations.inForce(),
     drain: () => writes.drain(),
     close: () => {
       closed = true;

@@ -132,6 +132,8 @@ export class RevocationSubscriber {
   #retry: NodeJS.Timeout | undefined;
   #subscribed = false;
   #closed = false;
+  /** Told when the subscription comes into force; see {@link whenSubscribed}. */
+  readonly #waiting = new Set<() => void>();
   /** Subscriptions made (1 after the first; more after reconnections). */
   subscriptions = 0;
   /** Messages received from other instances. */
@@ -168,11 +170,31 @@ export class RevocationSubscriber {
     return this.#subscribed;
   }
 
+  /**
+   * Resolves `true` once the subscription is in force, `false` after `timeoutMs` or at
+   * {@link close}. Never rejects.
+   */
+  whenSubscribed(timeoutMs: number): Promise<boolean> {
+    if (this.#subscribed) return Promise.resolve(true);
+    if (this.#closed || timeoutMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiting.delete(done);
+        resolve(this.#subscribed);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      this.#waiting.add(done);
+    });
+  }
+
   /** Ends the subscription and its connection. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#subscribed = false;
+    for (const done of [...this.#waiting]) done();
     clearInterval(this.#heartbeat);
     clearTimeout(this.#retry);
     this.#client.disconnect();
@@ -187,6 +209,7 @@ export class RevocationSubscriber {
         this.subscriptions++;
         // Whatever was published before this moment was missed (or predates the watcher).
         this.#options.onReports([EVERYTHING]);
+        for (const done of [...this.#waiting]) done();
       },
       () => {
         // Refused (an ACL without the channel) or unanswered: try again a little later, on this

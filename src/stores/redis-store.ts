@@ -588,6 +588,17 @@ export class RedisStore implements SessionStore {
     };
   }
 
+  /**
+   * See {@link SessionStore.revocationsInForce}: waits at most `startupTimeoutMs` for the
+   * subscription that the first watcher opened; `true` at once without a watcher (nothing to wait
+   * for). Never rejects.
+   */
+  revocationsInForce(): Promise<boolean> {
+    return (
+      this.#subscriber?.whenSubscribed(this.#options.startupTimeoutMs) ?? Promise.resolve(true)
+    );
+  }
+
   /** Whether this instance's revocation subscription is in force (there is a watcher and it is connected). */
   get revocationsSubscribed(): boolean {
     return this.#subscriber?.subscribed ?? false;

@@ -147,6 +147,16 @@ export interface SessionStore {
    */
   watchRevocations?(listener: RevocationListener): () => void;
   /**
+   * Resolves once the reports of {@link watchRevocations} reach its watchers (a networked store
+   * subscribes on a connection of its own, after `watchRevocations` has returned), or once the
+   * store's own startup bound has passed. Until then a watcher may be told `{}` when the
+   * subscription comes into force, which makes every read in flight a miss: a cache waits for this
+   * before its first lookup. Never rejects. Optional: absent means reports are in force as soon as
+   * `watchRevocations` returns.
+   * @returns whether the reports are in force
+   */
+  revocationsInForce?(): Promise<boolean>;
+  /**
    * Whether the store can answer now (see `StoreState`): an in-process store is always `ready`
    * (and may leave this out); a networked one is `connecting` at first, `degraded` while its
    * server cannot be reached — every call then fails fast, so the cache does full handshakes —

@@ -227,6 +227,22 @@ describe('openSessionCache: one service, each store', () => {
       });
     }
 
+    it('resolves with its revocation subscription in force, so the first lookup cannot be overtaken by it', async () => {
+      const sessions = await openSessionCache({
+        store: redis.url,
+        requireStore: true,
+        sessionIdContext: 'subscribed-at-start',
+      });
+      try {
+        // The subscription announces `{}` ("everything") when it comes into force, which makes a
+        // read in flight a miss (a stale read): it must have happened before open resolved.
+        expect(sessions.stats().store.revocations).toBe(1);
+        expect(sessions.stats().store.staleReads).toBe(0);
+      } finally {
+        await sessions.close();
+      }
+    });
+
     it('storeState: degraded once Redis stops answering; the handshake completes as a full one', async () => {
       const own = await startRedis();
       const sessions = await openSessionCache({

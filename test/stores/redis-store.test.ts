@@ -840,6 +840,31 @@ describe.skipIf(NO_REDIS)('RedisStore revocation reports (pub/sub)', () => {
     return { store, seen };
   }
 
+  it('revocationsInForce() resolves once the subscription is in force, at once without a watcher', async () => {
+    const store = await open({ url: redis.url, keyPrefix: 'rev:' });
+    await expect(store.revocationsInForce()).resolves.toBe(true);
+    const seen: Revocation[] = [];
+    store.watchRevocations((revocation) => seen.push(revocation));
+    expect(store.revocationsSubscribed).toBe(false);
+    await expect(store.revocationsInForce()).resolves.toBe(true);
+    // In force means the first `{}` has been told already: a read started now cannot be overtaken by it.
+    expect(store.revocationsSubscribed).toBe(true);
+    expect(seen).toEqual([{}]);
+  });
+
+  it('revocationsInForce() gives up after startupTimeoutMs when the subscription cannot be made', async () => {
+    const store = await open({ url: redis.url, keyPrefix: 'rev:', startupTimeoutMs: 300 });
+    redis.pause();
+    try {
+      store.watchRevocations(() => undefined);
+      await expect(store.revocationsInForce()).resolves.toBe(false);
+      expect(store.revocationsSubscribed).toBe(false);
+    } finally {
+      redis.resume();
+    }
+    await until(() => store.revocationsSubscribed);
+  });
+
   it('reaches the instances of its prefix and database only', async () => {
     const { seen } = await watching();
     const sameKeys = await open({ url: redis.url, keyPrefix: 'rev:' });

@@ -84,6 +84,20 @@ export class RevocationBinding {
     };
   }
 
+  /**
+   * Resolves once the store's reports reach the bound caches (see
+   * `SessionStore.revocationsInForce`), at once when nothing is bound. Never rejects.
+   */
+  async inForce(): Promise<boolean> {
+    if (!this.watching || this.#store.revocationsInForce === undefined) return true;
+    try {
+      return await this.#store.revocationsInForce();
+    } catch {
+      // A user store that breaks the rule: its reports may come late, which costs misses only.
+      return false;
+    }
+  }
+
   /** Starts tracking a read (call only while {@link watching}); pair with {@link endRead}. */
   beginRead(read: ReadInFlight): void {
     this.#reads.add(read);
