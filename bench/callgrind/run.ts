@@ -60,10 +60,11 @@ for (const cert of ['ecdsa', 'rsa'] as const) {
       'node-tickets',
       'attach-memory',
       'attach-memory-no-reader',
+      'attach-tickets',
     ] as const) {
       CASES.push({ config, version: 'TLSv1.2', mode, cert });
     }
-    for (const config of ['node-tickets', 'attach-memory'] as const) {
+    for (const config of ['node-tickets', 'attach-memory', 'attach-tickets'] as const) {
       CASES.push({ config, version: 'TLSv1.3', mode, cert });
     }
   }

@@ -96,6 +96,13 @@ const CASES: CaseResult[] = [
     handshakesPerSec: 1000,
     serverCpuUsPerHandshake: 300,
   }),
+  row('map/TLSv1.2/full', {
+    config: 'map',
+    tls: '1.2',
+    mode: 'full',
+    handshakesPerSec: 400,
+    serverCpuUsPerHandshake: 900,
+  }),
   row('node-tickets/TLSv1.2/resumed', {
     config: 'node-tickets',
     tls: '1.2',
@@ -169,6 +176,17 @@ describe('computeRatios', () => {
       serverCapacity: 2,
       target: 5,
     });
+  });
+
+  it('compares what resumption saves with our cache and with a bare Map (issue 15)', () => {
+    // memory: resumed ÷ full 2× in handshakes/s, 2× in capacity (800 / 400 µs);
+    // Map: 2.5× and 3× (900 / 300 µs): 2 ÷ 2.5 and 2 ÷ 3 of what the Map saves.
+    const savings = byName(
+      'savings kept: memory (resumed ÷ full) ÷ bare Map (resumed ÷ full), TLS 1.2',
+    );
+    expect(savings).toMatchObject({ target: 0.95, met: false, capacityMet: false });
+    expect(savings!.handshakesPerSec).toBeCloseTo(0.8, 10);
+    expect(savings!.serverCapacity).toBeCloseTo(2 / 3, 10);
   });
 
   it('finds the stores by name and gives SQLite and Redis their own targets', () => {
