@@ -55,6 +55,8 @@ export interface HttpsServerOptions {
   sessionIdContext?: string;
   /** See `OpenSessionCacheOptions.timeout`. */
   timeout?: number;
+  /** See `OpenSessionCacheOptions.lookupDeadlineMs`. */
+  lookupDeadlineMs?: number;
   /** A keyring (`--key-file`); see `OpenSessionCacheOptions.encryption`. */
   encryption?: Keyring | undefined;
   /**
@@ -138,6 +140,9 @@ export async function startHttpsServer(
       ? {}
       : { sessionIdContext: options.sessionIdContext }),
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+    ...(options.lookupDeadlineMs === undefined
+      ? {}
+      : { lookupDeadlineMs: options.lookupDeadlineMs }),
     ...(options.encryption === undefined ? {} : { encryption: options.encryption }),
     ...(options.mode === undefined ? {} : { mode: options.mode }),
     ...(options.rotateEveryMs === undefined ? {} : { rotateEveryMs: options.rotateEveryMs }),

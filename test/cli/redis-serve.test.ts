@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cliProcesses, exitOf, type Serving } from '../helpers/cli-processes.js';
+import {
+  SHARED_STORE_LOOKUP_DEADLINE,
+  cliProcesses,
+  exitOf,
+  type Serving,
+} from '../helpers/cli-processes.js';
 import { READY_BOUND_MS, storeReady, unexpectedStderr } from '../helpers/serve-store.js';
 import {
   freePort,
@@ -86,6 +91,7 @@ function crossProcessTests(
         '--session-id-context',
         'same',
         '--log-events',
+        ...SHARED_STORE_LOOKUP_DEADLINE,
       ];
       const both = await Promise.all([startServe(args), startServe(args)]);
       await Promise.all(both.map(storeReady));

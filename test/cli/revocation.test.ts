@@ -12,7 +12,12 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
-import { CLI, cliProcesses, type Serving } from '../helpers/cli-processes.js';
+import {
+  CLI,
+  SHARED_STORE_LOOKUP_DEADLINE,
+  cliProcesses,
+  type Serving,
+} from '../helpers/cli-processes.js';
 import { skipWithoutRedis, sleep, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -145,7 +150,10 @@ function revocationTests(
     });
 
     const serveBoth = async (tls: '1.2' | '1.3'): Promise<[Serving, Serving]> => {
-      const args = ['--tls', tls, '--store', backend.url, '--session-id-context', 'same'];
+      const args = [
+        ...['--tls', tls, '--store', backend.url, '--session-id-context', 'same'],
+        ...SHARED_STORE_LOOKUP_DEADLINE,
+      ];
       return Promise.all([cli.startServe(args), cli.startServe(args)]);
     };
 

@@ -7,7 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cliProcesses, type Serving } from '../helpers/cli-processes.js';
+import {
+  SHARED_STORE_LOOKUP_DEADLINE,
+  cliProcesses,
+  type Serving,
+} from '../helpers/cli-processes.js';
 import { skipWithoutRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { randomBytes } from 'node:crypto';
 
@@ -36,6 +40,7 @@ function serve(store: string, tls: '1.2' | '1.3', extra: string[] = []): Promise
     'same',
     '--tls',
     tls,
+    ...SHARED_STORE_LOOKUP_DEADLINE,
     ...extra,
   ]);
 }

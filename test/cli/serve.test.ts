@@ -194,6 +194,8 @@ describe('serve: invalid options', () => {
     [['--port', '1.5'], 'tls-session-cache: --port: '],
     [['--tls', '1.1'], 'tls-session-cache: --tls: '],
     [['--timeout', '0'], 'tls-session-cache: --timeout: '],
+    [['--lookup-deadline', '0'], 'tls-session-cache: --lookup-deadline: '],
+    [['--lookup-deadline', '60001'], 'tls-session-cache: --lookup-deadline: '],
     [['--tenant', 'no spaces'], 'tls-session-cache: --tenant: '],
     [['--session-id-context', 'x'.repeat(33)], 'tls-session-cache: --session-id-context: '],
     [['--cert', 'cert.pem'], 'tls-session-cache: --cert: '],

@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DEFAULT_SESSION_TIMEOUT } from '../../cache/index.js';
+import { DEFAULT_LOOKUP_DEADLINE_MS, DEFAULT_SESSION_TIMEOUT } from '../../cache/index.js';
 import {
   DEFAULT_ACCEPT_FOR_MS,
   DEFAULT_ROTATE_EVERY_MS,
@@ -45,6 +45,7 @@ export interface RawServeOptions {
   tenant?: string;
   sessionIdContext: string;
   timeout: string;
+  lookupDeadline: string;
   keyFile?: string;
   metricsPort?: string;
   metricsHost: string;
@@ -94,6 +95,7 @@ export function parseServeOptions(
     store: optionValue('--store', () => parseStoreUrl(raw.store)),
     tls: tlsChoice(raw.tls),
     timeout: wholeNumber('--timeout', raw.timeout, 1, 2 ** 31 - 1),
+    lookupDeadlineMs: wholeNumber('--lookup-deadline', raw.lookupDeadline, 1, 60_000),
     sessionIdContext: optionValue('--session-id-context', () => {
       statefulServerOptions({ sessionIdContext: raw.sessionIdContext });
       return raw.sessionIdContext;
@@ -189,6 +191,11 @@ export function registerServeCommand(program: Command): void {
       DEFAULT_SESSION_ID_CONTEXT,
     )
     .option('--timeout <seconds>', 'session lifetime in seconds', String(DEFAULT_SESSION_TIMEOUT))
+    .option(
+      '--lookup-deadline <ms>',
+      'how long a handshake waits for the store to find a session; a later answer is a full handshake (raise it for a distant Redis)',
+      String(DEFAULT_LOOKUP_DEADLINE_MS),
+    )
     .option(
       '--key-file <file>',
       `encrypt stored sessions (AES-256-GCM) with the keys of this file, one ID:KEY per line, newest first (default: the ${KEYS_ENV_VAR} environment variable, else no encryption)`,

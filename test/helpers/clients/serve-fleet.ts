@@ -2,7 +2,7 @@
 // processes on one SQLite file, and (when redis-server is there) two processes on one Redis; all
 // with one certificate and one session id context, as the processes of one service are deployed.
 import { join } from 'node:path';
-import type { Serving, cliProcesses } from '../cli-processes.js';
+import { SHARED_STORE_LOOKUP_DEADLINE, type Serving, type cliProcesses } from '../cli-processes.js';
 
 /** Where a matrix cell's two connections go. */
 export type Topology = 'one-process' | 'sqlite' | 'redis';
@@ -33,6 +33,7 @@ export interface ServeFleetOptions {
 /** Starts the processes (in parallel) and resolves once all listen. */
 export async function startServeFleet(options: ServeFleetOptions): Promise<ServeFleet> {
   const common = [
+    ...SHARED_STORE_LOOKUP_DEADLINE,
     '--cert',
     options.certFile,
     '--key',
