@@ -21,6 +21,7 @@ import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import type { SessionStore } from '../../src/stores/store.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { skipWithoutRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { SHARED_STORE_LOOKUP_DEADLINE_MS } from '../helpers/eventually.js';
 import { connect, type TlsVersion } from '../helpers/tls-server.js';
 
 const NO_REDIS = skipWithoutRedis('the openSessionCache Redis tests');
@@ -201,8 +202,8 @@ describe('openSessionCache: one service, each store', () => {
           requireStore: true,
           encryption: { keys: [KEY] },
           sessionIdContext: `redis-${version}`,
-          // Generous: a loaded 2-core machine; a slow answer is only a miss, which would fail here.
-          lookupDeadlineMs: 2000,
+          // A loaded 2-core machine: a slow answer is only a miss, which would fail here.
+          lookupDeadlineMs: SHARED_STORE_LOOKUP_DEADLINE_MS,
         };
         const one = await openSessionCache(options);
         const two = await openSessionCache(options);

@@ -37,6 +37,7 @@ import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { cliProcesses } from '../helpers/cli-processes.js';
 import { skipWithoutRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { opensslTextOfFile } from '../helpers/session-openssl.js';
+import { SHARED_STORE_LOOKUP_DEADLINE_MS } from '../helpers/eventually.js';
 import { connect, startServer, type ClientResult, type TestServer } from '../helpers/tls-server.js';
 
 type Version = 'TLSv1.2' | 'TLSv1.3';
@@ -91,8 +92,8 @@ async function fleetServer(
     ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     onError: (error, operation) =>
       codes.push(`${operation}:${(error as { code?: string }).code ?? String(error)}`),
-    // A generous deadline: a busy machine must not turn a slow Redis answer into a "full handshake".
-    lookupDeadlineMs: 5000,
+    // A busy machine must not turn a slow Redis answer into a "full handshake".
+    lookupDeadlineMs: SHARED_STORE_LOOKUP_DEADLINE_MS,
   });
   const server = await startServer(pki, {
     sessions,

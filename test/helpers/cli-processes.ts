@@ -5,20 +5,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawnSClient } from './tls-capture.js';
 import { WAIT_MS } from './eventually.js';
+import { SHARED_STORE_LOOKUP_DEADLINE_MS } from './eventually.js';
 
 /** Path of the built CLI entry point. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const HTTP_REQUEST = 'GET / HTTP/1.0\r\nHost: localhost\r\n\r\n';
 
 /** How a process ended. */
-/**
- * `serve --lookup-deadline` for tests that assert a resumption through a shared store: a lookup
- * answered later is a full handshake, which such a test would report as "does not resume". The
- * default (50 ms) is for production, where a store that slow is failing; on a loaded 2-core test
- * machine Redis and the servers are often descheduled for longer (event-loop delays of 600 ms seen
- * in CI). Far above any scheduling delay, far below a hang.
- */
-export const SHARED_STORE_LOOKUP_DEADLINE = ['--lookup-deadline', '10000'] as const;
+/** `serve --lookup-deadline` for tests that assert a resumption through a shared store (see there). */
+export const SHARED_STORE_LOOKUP_DEADLINE = [
+  '--lookup-deadline',
+  String(SHARED_STORE_LOOKUP_DEADLINE_MS),
+] as const;
 
 export interface Exit {
   code: number | null;

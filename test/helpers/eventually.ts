@@ -26,3 +26,13 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * The lookup deadline (`lookupDeadlineMs`, `serve --lookup-deadline`) of a test that asserts a
+ * resumption through a shared store: a lookup answered later is a full handshake, which such a test
+ * would report as "does not resume". The product default (50 ms) is for production, where a store
+ * that slow is failing; on a loaded 2-core test machine Redis and the servers are often descheduled
+ * for longer (event-loop delays of 600 ms seen in CI). Far above any scheduling delay, far below a
+ * hang.
+ */
+export const SHARED_STORE_LOOKUP_DEADLINE_MS = 10_000;

@@ -37,7 +37,7 @@ import {
   type TestServer,
   type TlsVersion,
 } from '../helpers/tls-server.js';
-import { WAIT_MS } from '../helpers/eventually.js';
+import { SHARED_STORE_LOOKUP_DEADLINE_MS, WAIT_MS } from '../helpers/eventually.js';
 
 const pki = makeTestPki();
 const dir = mkdtempSync(join(tmpdir(), 'tickets-'));
@@ -74,7 +74,10 @@ async function ticketServer(
     refreshMs: 0,
     ...ticketOptions,
   });
-  const cache = new SessionCache({ ...storeCallbacks(store).callbacks });
+  const cache = new SessionCache({
+    ...storeCallbacks(store).callbacks,
+    lookupDeadlineMs: SHARED_STORE_LOOKUP_DEADLINE_MS,
+  });
   const server = await startServer(pki, {
     ...(maxVersion === undefined ? {} : { maxVersion }),
     cache,

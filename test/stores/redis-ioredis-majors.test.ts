@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionCache } from '../../src/cache/index.js';
 import { storeCallbacks } from '../../src/stores/cache-adapter.js';
 import { RedisStore, useIoredisModule } from '../../src/stores/redis-store.js';
+import { SHARED_STORE_LOOKUP_DEADLINE_MS } from '../helpers/eventually.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { skipWithoutRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { connect, startServer, type TlsVersion } from '../helpers/tls-server.js';
@@ -97,7 +98,10 @@ describe.skipIf(NO_REDIS).each(MAJORS)('RedisStore on $name', ({ name, major, lo
         [await open(prefix), await open(prefix)].map((store) =>
           startServer(pki, {
             maxVersion: version,
-            cache: new SessionCache({ ...storeCallbacks(store).callbacks }),
+            cache: new SessionCache({
+              ...storeCallbacks(store).callbacks,
+              lookupDeadlineMs: SHARED_STORE_LOOKUP_DEADLINE_MS,
+            }),
           }),
         ),
       );
