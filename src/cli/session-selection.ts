@@ -37,9 +37,7 @@ export function describeTicketEntries(counts: TicketEntryCounts): string {
     parts.push(`${counts.ticketKeys} ticket key${counts.ticketKeys === 1 ? '' : 's'}`);
   }
   if (counts.ticketUses > 0) {
-    parts.push(
-      `${counts.ticketUses} ticket first-use record${counts.ticketUses === 1 ? '' : 's'}`,
-    );
+    parts.push(`${counts.ticketUses} ticket first-use record${counts.ticketUses === 1 ? '' : 's'}`);
   }
   return parts.join(' and ');
 }

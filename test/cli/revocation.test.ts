@@ -145,7 +145,16 @@ function revocationTests(
     });
 
     const serveBoth = async (tls: '1.2' | '1.3'): Promise<[Serving, Serving]> => {
-      const args = ['--tls', tls, '--store', backend.url, '--session-id-context', 'same'];
+      const args = [
+        '--mode',
+        'stateful',
+        '--tls',
+        tls,
+        '--store',
+        backend.url,
+        '--session-id-context',
+        'same',
+      ];
       return Promise.all([cli.startServe(args), cli.startServe(args)]);
     };
 
