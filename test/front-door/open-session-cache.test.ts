@@ -532,6 +532,7 @@ describe("openSessionCache({ mode: 'tickets' })", () => {
     // setIfAbsent. Were the tickets routed through it, single use could not be recorded.
     const wrapStore = (store: SessionStore): SessionStore => ({
       kind: store.kind,
+      maxValueBytes: store.maxValueBytes,
       get: (namespace, id) => (calls.push(`get ${namespace}`), store.get(namespace, id)),
       set: (namespace, id, value, expiresAtMs) => (
         calls.push(`set ${namespace}`),
