@@ -46,7 +46,9 @@ interface ChildResult {
 }
 
 function startServe(): Promise<{ port: number; stop(): void }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--tls', 'both'], {
+  // Stateful, as docs/client.md reports it (serve's default is tickets mode).
+  const args = ['serve', '--mode', 'stateful', '--port', '0', '--tls', 'both'];
+  const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

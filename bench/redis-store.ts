@@ -116,7 +116,21 @@ async function startServe(
 ): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--port', '0', '--tls', version, '--store', store, '--session-id-context', 'b'],
+    // Stateful: every session through the Redis store, which is what this measures.
+    [
+      CLI,
+      'serve',
+      '--mode',
+      'stateful',
+      '--port',
+      '0',
+      '--tls',
+      version,
+      '--store',
+      store,
+      '--session-id-context',
+      'b',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {

@@ -18,6 +18,8 @@ type DecodeJson = DecodedSessionJSON;
 interface DemoJson {
   /** The in-process server the demo talked to, `https://127.0.0.1:PORT`. */
   url: string;
+  /** Always `stateful`: the demo shows the session cache and its store (`serve` defaults to tickets). */
+  mode: 'stateful';
   /** The kind of store behind the cache: `memory`, `sqlite`, `redis`, … */
   store: string;
   /** How stored sessions were protected. */
@@ -67,6 +69,9 @@ interface StatsJson {
     byTenant: Record<string, number>;
     /** Values that could not be read, by reason (e.g. `CODEC_MISMATCH`: encrypted with keys not given). */
     undecodable: Record<string, number>;
+    /** Tickets mode's entries, counted apart from the sessions (a key is never shown): ticket keys, and TLS 1.3 first-use records. */
+    ticketKeys: number;
+    ticketUses: number;
   } | null;
   server: {
     /** The metrics URL read. */
@@ -132,6 +137,12 @@ interface RemovalJson {
    * removed. `remove` selects by id and reads no value, so it never prints this field.
    */
   undecodable?: number;
+  /**
+   * `flush --all` only (always, 0 when none): tickets mode's ticket keys and TLS 1.3 first-use
+   * records removed (in a dry run: that would be) besides the sessions; not in `matched`/`removed`.
+   */
+  ticketKeys?: number;
+  ticketUses?: number;
 }
 // #endregion removal
 

@@ -5,7 +5,42 @@ import { Buffer } from 'node:buffer';
 import { StoredSessionError } from '../session/stored-record.js';
 import type { ListOptions, StoredEntry } from '../stores/store.js';
 import { decodeSession } from '../session/decode.js';
+import { storeEntryKind, type StoreEntryKind } from '../node/ticket-keys.js';
 import type { StoreAccess } from './store-access.js';
+
+/**
+ * The entries of tickets mode a scan passed over (they are never decoded, shown or selected):
+ * ticket keys and TLS 1.3 first-use records.
+ */
+export interface TicketEntryCounts {
+  /** Ticket keys (`ticket-keys/…`): sealed key material, never printed. */
+  ticketKeys: number;
+  /** First-use records of TLS 1.3 tickets (`ticket-uses/…`). */
+  ticketUses: number;
+}
+
+/** A {@link TicketEntryCounts} of zeros. */
+export function noTicketEntries(): TicketEntryCounts {
+  return { ticketKeys: 0, ticketUses: 0 };
+}
+
+/** Adds one entry of `kind` to `counts` (sessions are not counted there). */
+export function countTicketEntry(counts: TicketEntryCounts, kind: StoreEntryKind): void {
+  if (kind === 'ticket-key') counts.ticketKeys++;
+  else if (kind === 'ticket-use') counts.ticketUses++;
+}
+
+/** `2 ticket keys and 5 ticket first-use records`, or `''` when there are none. */
+export function describeTicketEntries(counts: TicketEntryCounts): string {
+  const parts: string[] = [];
+  if (counts.ticketKeys > 0) {
+    parts.push(`${counts.ticketKeys} ticket key${counts.ticketKeys === 1 ? '' : 's'}`);
+  }
+  if (counts.ticketUses > 0) {
+    parts.push(`${counts.ticketUses} ticket first-use record${counts.ticketUses === 1 ? '' : 's'}`);
+  }
+  return parts.join(' and ');
+}
 
 /** What `list`, `stats` and `flush` show of one session: never a secret. */
 export interface SessionSummary {
@@ -129,6 +164,11 @@ export interface ScanOptions {
   withValues: boolean;
   /** Called for every entry the store lists, matching or not (progress). */
   onScanned?: () => void;
+  /**
+   * Called for every entry of tickets mode (a ticket key, a first-use record) the scan passes over,
+   * when the filter selects no namespace or tenant: such entries are never yielded.
+   */
+  onTicketEntry?: (kind: StoreEntryKind) => void;
 }
 
 /**
@@ -148,6 +188,14 @@ export async function* scanSessions(
   const withValues = options.withValues || needsValues(filter);
   for await (const entry of list({ ...listOptionsOf(filter), withValues })) {
     options.onScanned?.();
+    const kind = storeEntryKind(entry.namespace, entry.size);
+    if (kind !== 'session') {
+      // Sealed key material and replay records: not sessions, never decoded nor shown.
+      if (filter.namespace === undefined && filter.tenant === undefined) {
+        options.onTicketEntry?.(kind);
+      }
+      continue;
+    }
     if (!matchesNamespace(filter, entry.namespace)) continue;
     const summary = summarize(access, entry);
     if (matchesDecoded(filter, summary, nowMs)) yield summary;
@@ -179,7 +227,12 @@ export async function findById(
   idHex: string,
   filter: SessionFilter,
 ): Promise<SessionSummary[]> {
-  if (filter.namespace !== undefined && idHex.length % 2 === 0) {
+  if (
+    filter.namespace !== undefined &&
+    idHex.length % 2 === 0 &&
+    // A first-use record is one byte; any other value under a ticket namespace is a key: not read.
+    storeEntryKind(filter.namespace, 2) === 'session'
+  ) {
     const id = Buffer.from(idHex, 'hex');
     const value = await access.store.get(filter.namespace, id);
     if (value !== undefined) {
@@ -202,4 +255,23 @@ export async function findById(
     if (summary.id.startsWith(idHex)) found.push(summary);
   }
   return found;
+}
+
+/**
+ * The kind of the tickets-mode entries whose id starts with `idHex` (within the namespace filter),
+ * for an error that says why `inspect` and `remove` do not act on them; `undefined` when none.
+ */
+export async function findTicketEntry(
+  access: StoreAccess,
+  idHex: string,
+  filter: SessionFilter,
+): Promise<StoreEntryKind | undefined> {
+  const list = access.store.list?.bind(access.store);
+  if (list === undefined) return undefined;
+  const options = filter.namespace === undefined ? {} : { namespace: filter.namespace };
+  for await (const entry of list(options)) {
+    const kind = storeEntryKind(entry.namespace, entry.size);
+    if (kind !== 'session' && Buffer.from(entry.id).toString('hex').startsWith(idHex)) return kind;
+  }
+  return undefined;
 }

@@ -49,7 +49,8 @@ export async function openSessionCache(
     : await createStore(resolved.store, resolved.createStore);
   let tickets: TicketKeys | undefined;
   try {
-    // The store itself, not a wrapStore() wrapper: the keys need its setIfAbsent.
+    // The store itself, not a wrapStore() wrapper: the keys and the single-use records need its
+    // setIfAbsent, which a wrapper may not forward (test/front-door: single use holds behind one).
     if (resolved.tickets !== undefined) tickets = await openTicketKeys(opened, resolved.tickets);
     const service = assemble(opened, resolved, tickets);
     // A reachable store's revocation subscription comes into force a round trip after bind(); a

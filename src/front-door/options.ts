@@ -114,6 +114,11 @@ export interface OpenSessionCacheOptions
    * Replaces the opened store with what it returns before the cache uses it: a seam for
    * instrumentation, e.g. `wrapStore: (store) => latency.wrap(store)` with a
    * `StoreLatencyRecorder`. The result must behave as the store it wraps.
+   *
+   * In tickets mode the ticket keys and the TLS 1.3 first-use records go to the store as opened,
+   * not through the wrapper: both need the store's atomic `setIfAbsent`, which a wrapper may not
+   * forward, and single use must not depend on it. The wrapper sees the session traffic (TLS 1.2
+   * session ids) only.
    * @default undefined (the store as opened)
    */
   wrapStore?: ((store: SessionStore) => SessionStore) | undefined;

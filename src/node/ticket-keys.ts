@@ -43,6 +43,30 @@ import {
 } from './ticket-key-schedule.js';
 import { TICKET_HEAD_BYTES, TicketPermits } from './ticket-single-use.js';
 
+/** Prefix of the namespaces ticket keys are stored under: `ticket-keys/<tenant>/<rotateEveryMs>`. */
+export const TICKET_KEYS_NAMESPACE_PREFIX = 'ticket-keys/';
+/** Prefix of the namespaces of TLS 1.3 first-use records: `ticket-uses/<tenant>`. */
+export const TICKET_USES_NAMESPACE_PREFIX = 'ticket-uses/';
+
+/** What one store entry is: a session (stateful mode, or a TLS 1.2 session id in tickets mode), a ticket key, or a first-use record. */
+export type StoreEntryKind = 'session' | 'ticket-key' | 'ticket-use';
+
+const TICKET_KEYS_NAMESPACE = /^ticket-keys\/[A-Za-z0-9._-]{0,64}\/\d+$/;
+const TICKET_USES_NAMESPACE = /^ticket-uses\/([A-Za-z0-9._-]{0,64})$/;
+
+/**
+ * Tells the entries tickets mode writes from sessions, by namespace (and size: a first-use record
+ * is one byte). A session namespace (`namespaceOf`) has at most one `/` and a 16-character hash, so
+ * `ticket-keys/T/N` is never one; `ticket-uses/T` could be one only for the tenant `ticket-uses`,
+ * and a session value is never one byte.
+ */
+export function storeEntryKind(namespace: string, size: number): StoreEntryKind {
+  if (TICKET_KEYS_NAMESPACE.test(namespace)) return 'ticket-key';
+  const uses = TICKET_USES_NAMESPACE.exec(namespace);
+  if (uses !== null && (uses[1] === '' || size === 1)) return 'ticket-use';
+  return 'session';
+}
+
 /** Default of {@link TicketKeysOptions.refreshMs}. */
 export const DEFAULT_TICKET_REFRESH_MS = 30_000;
 
@@ -265,8 +289,8 @@ export class TicketKeys {
     }
     // The period length is part of the namespace: processes configured differently never read
     // each other's keys as if periods meant the same time.
-    this.#keysNamespace = `ticket-keys/${tenant}/${rotateEveryMs}`;
-    this.#usesNamespace = `ticket-uses/${tenant}`;
+    this.#keysNamespace = `${TICKET_KEYS_NAMESPACE_PREFIX}${tenant}/${rotateEveryMs}`;
+    this.#usesNamespace = `${TICKET_USES_NAMESPACE_PREFIX}${tenant}`;
     this.#permits = new TicketPermits(this.#clock);
     this.#stats = {
       storeReachable: true,

@@ -35,6 +35,8 @@ describe('demo', () => {
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as DemoReport;
     expect(report.store).toBe('memory');
+    // The demo states its mode (serve's default is tickets): every resumption is a cache hit below.
+    expect(report.mode).toBe('stateful');
     expect(report.protocols.map((p) => p.protocol)).toEqual(['TLSv1.2', 'TLSv1.3']);
     for (const p of report.protocols) {
       expect(p.connections).toBe(40);

@@ -78,7 +78,14 @@ describe('--json outputs match docs/cli.md', () => {
     const store = `sqlite:${db}`;
     const demo = await stdout(['demo', '--store', store, '--connections', '4', '--json']);
 
-    const server = await cli.startServe(['--store', store, '--metrics-port', '0']);
+    const server = await cli.startServe([
+      '--mode',
+      'stateful',
+      '--store',
+      store,
+      '--metrics-port',
+      '0',
+    ]);
     const pem = join(dir, 'session.pem');
     await cli.sClient(server.port, ['-tls1_2', '-sess_out', pem]);
     await cli.sClient(server.port, ['-tls1_2', '-sess_in', pem]);

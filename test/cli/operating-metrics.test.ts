@@ -48,7 +48,14 @@ const M = 'tls_session_cache_';
 describe('serve --metrics-port', () => {
   it('serves /metrics on 127.0.0.1 whose counters move with real handshakes', async () => {
     const db = join(dir, 'metrics.db');
-    const server = await cli.startServe(['--store', `sqlite:${db}`, '--metrics-port', '0']);
+    const server = await cli.startServe([
+      '--mode',
+      'stateful',
+      '--store',
+      `sqlite:${db}`,
+      '--metrics-port',
+      '0',
+    ]);
     expect(server.stdout()).toMatch(
       /^listening on https:\/\/127\.0\.0\.1:\d+\nmetrics on http:\/\/127\.0\.0\.1:\d+\/metrics\n$/,
     );
@@ -110,7 +117,14 @@ describe('serve --metrics-port', () => {
 
   it('stats --server reads the hit rate and counters of a running server', async () => {
     const db = join(dir, 'stats.db');
-    const server = await cli.startServe(['--store', `sqlite:${db}`, '--metrics-port', '0']);
+    const server = await cli.startServe([
+      '--mode',
+      'stateful',
+      '--store',
+      `sqlite:${db}`,
+      '--metrics-port',
+      '0',
+    ]);
     const pem = join(dir, 'stats.pem');
     await cli.sClient(server.port, ['-tls1_2', '-sess_out', pem]);
     await cli.sClient(server.port, ['-tls1_2', '-sess_in', pem]);
@@ -159,7 +173,7 @@ describe('serve --metrics-port', () => {
 
 describe('serve --log-events', () => {
   it('prints new, resume, miss and remove events as JSON lines with id prefixes, never a secret', async () => {
-    const server = await cli.startServe(['--tls', '1.3', '--log-events']);
+    const server = await cli.startServe(['--mode', 'stateful', '--tls', '1.3', '--log-events']);
     const pem = join(dir, 'events.pem');
     await cli.sClient(server.port, ['-tls1_3', '-sess_out', pem]);
     const resumed = await cli.sClient(server.port, ['-tls1_3', '-sess_in', pem]);

@@ -52,6 +52,8 @@ describe.skipIf(NO_REDIS)('operating a Redis store filled by real handshakes', (
 
   it('list, stats, inspect, remove and flush see and revoke what the servers stored', async () => {
     const server = await cli.startServe([
+      '--mode',
+      'stateful',
       '--store',
       process.env.TLS_SESSION_CACHE_STORE!,
       '--tenant',

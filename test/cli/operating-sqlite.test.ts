@@ -39,6 +39,8 @@ interface Made {
 /** `serve` on `db`, with or without a tenant. */
 function serve(db: string, tenant?: string): Promise<Serving> {
   return cli.startServe([
+    '--mode',
+    'stateful',
     '--store',
     `sqlite:${db}`,
     '--session-id-context',
@@ -480,7 +482,14 @@ describe('an encrypted SQLite store (serve --key-file)', () => {
     const db = join(dir, 'encrypted.db');
     const keys = join(dir, 'keys');
     writeFileSync(keys, `k1:${'5a'.repeat(32)}\n`, { mode: 0o600 });
-    const server = await cli.startServe(['--store', `sqlite:${db}`, '--key-file', keys]);
+    const server = await cli.startServe([
+      '--mode',
+      'stateful',
+      '--store',
+      `sqlite:${db}`,
+      '--key-file',
+      keys,
+    ]);
     const pem = join(dir, 'encrypted.pem');
     await cli.sClient(server.port, ['-tls1_2', '-servername', 'e.example', '-sess_out', pem]);
     await cli.stopAll();

@@ -84,7 +84,15 @@ describe.skipIf(NO_REDIS)('serve --store redis+sentinel:// through a failover', 
   });
 
   it('TLS 1.3: no handshake fails, resumption returns after the promotion; single use measured', async () => {
-    const serving = await cli.startServe(['--tls', '1.3', '--store', group.url, '--log-events']);
+    const serving = await cli.startServe([
+      '--mode',
+      'stateful',
+      '--tls',
+      '1.3',
+      '--store',
+      group.url,
+      '--log-events',
+    ]);
     await storeReady(serving);
 
     const all: Handshake[] = [];

@@ -84,6 +84,8 @@ function crossProcessTests(
 
     const serveBoth = async (version: '1.2' | '1.3'): Promise<[Serving, Serving]> => {
       const args = [
+        '--mode',
+        'stateful',
         '--tls',
         version,
         '--store',
@@ -174,7 +176,7 @@ describe.skipIf(NO_REDIS)('serve --store redis: a Redis down at start', () => {
   it('serves full handshakes, says so in one line, and resumes once Redis is up', async () => {
     const port = await freePort();
     const url = `redis://:hunter2-pw@127.0.0.1:${port}`;
-    const serving = await startServe(['--tls', '1.3', '--store', url]);
+    const serving = await startServe(['--mode', 'stateful', '--tls', '1.3', '--store', url]);
     // Listening although Redis refuses: a handshake completes (full), and one line says why.
     const file = join(dir, 'down-at-start.pem');
     expect(isNew(await sClient(serving.port, ['-tls1_3', '-sess_out', file]))).toBe(true);
@@ -230,6 +232,8 @@ describe.skipIf(NO_REDIS)('serve --store redis: errors', () => {
       'serve',
       '--port',
       '0',
+      '--mode',
+      'stateful',
       '--require-store',
       '--store',
       `redis://:hunter2-pw@127.0.0.1:${port}`,
@@ -247,6 +251,8 @@ describe.skipIf(NO_REDIS)('serve --store redis: errors', () => {
         'serve',
         '--port',
         '0',
+        '--mode',
+        'stateful',
         '--store',
         `redis://:wrong-pw-51aa@127.0.0.1:${redis.port}`,
       ]);

@@ -151,7 +151,14 @@ function revocationTests(
 
     const serveBoth = async (tls: '1.2' | '1.3'): Promise<[Serving, Serving]> => {
       const args = [
-        ...['--tls', tls, '--store', backend.url, '--session-id-context', 'same'],
+        '--mode',
+        'stateful',
+        '--tls',
+        tls,
+        '--store',
+        backend.url,
+        '--session-id-context',
+        'same',
         ...SHARED_STORE_LOOKUP_DEADLINE,
       ];
       return Promise.all([cli.startServe(args), cli.startServe(args)]);

@@ -118,11 +118,82 @@ describe('serve --mode tickets: options', () => {
       env,
     );
     expect(noKeys.code).toBe(1);
-    expect(noKeys.stderr).toMatch(/--mode: tickets with a shared store needs --key-file/);
-    const flags = await cli.runCli(['serve', '--port', '0', '--rotate-every', '60']);
+    expect(noKeys.stderr).toMatch(
+      /--mode: tickets \(the default\) with a shared store needs --key-file/,
+    );
+    const flags = await cli.runCli([
+      'serve',
+      '--port',
+      '0',
+      '--mode',
+      'stateful',
+      '--rotate-every',
+      '60',
+    ]);
     expect(flags.code).toBe(1);
     expect(flags.stderr).toMatch(/--rotate-every: only with --mode tickets/);
     const mode = await cli.runCli(['serve', '--port', '0', '--mode', 'stateless']);
     expect(mode.stderr).toMatch(/--mode: must be one of stateful, tickets/);
+  });
+});
+
+// s_client prints the ticket it was given in its session block ("TLS session ticket:"); stateful
+// mode sets SSL_OP_NO_TICKET, so a TLS 1.2 session there has none.
+const gotTicket = (out: string): boolean => /^ {4}TLS session ticket:$/m.test(out);
+
+describe('serve without --mode: tickets is the default', () => {
+  const noKeysEnv = (): NodeJS.ProcessEnv => {
+    const env = { ...process.env };
+    delete env.TLS_SESSION_CACHE_KEYS;
+    return env;
+  };
+
+  it('memory store, no key file: a TLS 1.2 client gets a ticket and resumes with it', async () => {
+    const served = await cli.startServe(['--tls', '1.2'], noKeysEnv());
+    const pem = join(dir, 'default-memory.pem');
+    const first = await sClient(served.port, ['-tls1_2', '-sess_out', pem]);
+    expect(reused(first, 'TLSv1.2')).toBe(false);
+    expect(gotTicket(first)).toBe(true);
+    expect(reused(await sClient(served.port, ['-tls1_2', '-sess_in', pem]), 'TLSv1.2')).toBe(true);
+    const stateful = await cli.startServe(['--mode', 'stateful', '--tls', '1.2'], noKeysEnv());
+    expect(gotTicket(await sClient(stateful.port, ['-tls1_2']))).toBe(false);
+  });
+
+  it('SQLite with --key-file: a TLS 1.2 ticket made on A resumes on B', async () => {
+    const store = `sqlite:${join(dir, 'default.db')}`;
+    const args = ['--store', store, '--key-file', keyFile, '--session-id-context', 'same'];
+    const [a, b] = await Promise.all([
+      cli.startServe([...args, '--tls', '1.2']),
+      cli.startServe([...args, '--tls', '1.2']),
+    ]);
+    const pem = join(dir, 'default-sqlite.pem');
+    const first = await sClient(a.port, ['-tls1_2', '-sess_out', pem]);
+    expect(gotTicket(first)).toBe(true);
+    expect(reused(await sClient(b.port, ['-tls1_2', '-sess_in', pem]), 'TLSv1.2')).toBe(true);
+  });
+
+  it('a shared store without a keyring is one line naming both fixes, exit code 1', async () => {
+    const result = await cli.runCli(
+      ['serve', '--port', '0', '--store', `sqlite:${join(dir, 'refused.db')}`],
+      noKeysEnv(),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'tls-session-cache: --mode: tickets (the default) with a shared store needs --key-file (or TLS_SESSION_CACHE_KEYS) to seal the ticket keys in it; or choose --mode stateful\n',
+    );
+  });
+
+  it('--mode stateful with a shared store and no keyring still serves, and resumes across processes', async () => {
+    const store = `sqlite:${join(dir, 'stateful-plain.db')}`;
+    const args = ['--mode', 'stateful', '--store', store, '--session-id-context', 'same'];
+    const [a, b] = await Promise.all([
+      cli.startServe([...args, '--tls', '1.2'], noKeysEnv()),
+      cli.startServe([...args, '--tls', '1.2'], noKeysEnv()),
+    ]);
+    const pem = join(dir, 'stateful-plain.pem');
+    const first = await sClient(a.port, ['-tls1_2', '-sess_out', pem]);
+    expect(gotTicket(first)).toBe(false);
+    expect(reused(await sClient(b.port, ['-tls1_2', '-sess_in', pem]), 'TLSv1.2')).toBe(true);
   });
 });

@@ -180,11 +180,11 @@ describe('serve: invalid options', () => {
   it.each([
     [['--store', 'sqlite:'], 'tls-session-cache: --store: '],
     // A path under a regular file: no directory can be made there (a missing directory is created).
-    [['--store', 'sqlite:/etc/passwd/x.db'], 'tls-session-cache: --store: '],
+    [['--mode', 'stateful', '--store', 'sqlite:/etc/passwd/x.db'], 'tls-session-cache: --store: '],
     // A Redis that cannot be reached stops serve only with --require-store (else it serves
     // without it; test/cli/redis-serve.test.ts).
     [
-      ['--store', 'redis://user:secret@localhost:6379', '--require-store'],
+      ['--mode', 'stateful', '--store', 'redis://user:secret@localhost:6379', '--require-store'],
       'tls-session-cache: --store: ',
     ],
     [['--store', 'redis+sentinel://user:secret@localhost:26379'], 'tls-session-cache: --store: '],

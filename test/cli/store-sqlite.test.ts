@@ -23,6 +23,8 @@ afterAll(() => {
 /** `serve --store sqlite:FILE --session-id-context same`, once it is listening. */
 function serve(file: string, tls: '1.2' | '1.3'): Promise<Serving> {
   return cli.startServe([
+    '--mode',
+    'stateful',
     '--store',
     `sqlite:${file}`,
     '--session-id-context',

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { Topology } from '../helpers/clients/serve-fleet.js';
 import { TOPOLOGIES } from '../helpers/clients/serve-fleet.js';
-import { CLIENTS, type MatrixRow } from './matrix-expected.js';
+import { DEFAULT_SERVE_MODE } from '../../src/cli/commands/serve.js';
+import { CLIENTS, type MatrixRow, type ServeMode } from './matrix-expected.js';
 
 /** The doc that publishes the matrix. */
 export const CLIENTS_DOC = fileURLToPath(new URL('../../docs/clients.md', import.meta.url));
@@ -28,11 +29,16 @@ export async function renderMatrix(rows: readonly MatrixRow[]): Promise<string> 
     `| ${header.map(() => '---').join(' | ')} |`,
     ...rows.map((row) => {
       const cells = TOPOLOGIES.map((t) => (row.resumes[t] ? 'resumes' : '**full handshake**'));
-      return `| ${[CLIENTS[row.client].label, row.version, row.mode, ...cells, row.why ?? ''].join(' | ')} |`;
+      return `| ${[CLIENTS[row.client].label, row.version, modeCell(row.mode), ...cells, row.why ?? ''].join(' | ')} |`;
     }),
   ];
   const config = (await resolveConfig(CLIENTS_DOC)) ?? {};
   return format(`${lines.join('\n')}\n`, { ...config, parser: 'markdown' });
+}
+
+/** A mode as the table names it: `serve`'s default marked, so the table says what users get. */
+function modeCell(mode: ServeMode): string {
+  return mode === DEFAULT_SERVE_MODE ? `${mode} (default)` : mode;
 }
 
 /** The table between the markers of `doc`; `undefined` when the markers are missing. */

@@ -58,7 +58,7 @@ const SHELL_CHECKS = new Map<string, ShellCheck>([
     { skip: 'npm install needs the registry, npm test is the run this test is part of' },
   ],
   [
-    'npm install ioredis        # optional dependency, loaded only when a RedisStore is created\nnpx tls-session-cache serve --store redis://127.0.0.1:6379 --session-id-context my-api\n',
+    'npm install ioredis        # optional dependency, loaded only when a RedisStore is created\nnpx tls-session-cache serve --mode stateful --store redis://127.0.0.1:6379 --session-id-context my-api\n',
     { skip: 'needs the registry (network), and serve runs in the foreground (docs/redis.md)' },
   ],
   [
@@ -74,7 +74,7 @@ const SHELL_CHECKS = new Map<string, ShellCheck>([
     { expect: /^$/ },
   ],
   [
-    "export TLS_SESSION_CACHE_STORE=sqlite:sessions.db\nnpx tls-session-cache serve --store sqlite:sessions.db --port 8443 --metrics-port 9464 &\nnpx tls-session-cache stats                          # entries, bytes, oldest/newest, by protocol, SNI, tenant\nnpx tls-session-cache stats --server http://127.0.0.1:9464   # plus a running serve's counters\nnpx tls-session-cache list --sni api.example.com --limit 20  # one row per session, never a secret\nnpx tls-session-cache inspect 7a97c3d1e2f3a4b5       # one session, like openssl sess_id -text\nnpx tls-session-cache remove 7a97c3d1e2f3a4b5        # revoke one (or several) by id\nnpx tls-session-cache flush --tenant acme --dry-run  # how many would go\nnpx tls-session-cache flush --all                    # after a key compromise\n",
+    "export TLS_SESSION_CACHE_STORE=sqlite:sessions.db\nnpx tls-session-cache serve --mode stateful --store sqlite:sessions.db --port 8443 --metrics-port 9464 &\nnpx tls-session-cache stats                          # entries, bytes, oldest/newest, by protocol, SNI, tenant\nnpx tls-session-cache stats --server http://127.0.0.1:9464   # plus a running serve's counters\nnpx tls-session-cache list --sni api.example.com --limit 20  # one row per session, never a secret\nnpx tls-session-cache inspect 7a97c3d1e2f3a4b5       # one session, like openssl sess_id -text\nnpx tls-session-cache remove 7a97c3d1e2f3a4b5        # revoke one (or several) by id\nnpx tls-session-cache flush --tenant acme --dry-run  # how many would go\nnpx tls-session-cache flush --all                    # after a key compromise\n",
     { expect: /^7a97c3d1e2f3a4b5/m },
   ],
   [

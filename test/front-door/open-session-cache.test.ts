@@ -527,6 +527,56 @@ describe("openSessionCache({ mode: 'tickets' })", () => {
     }
   });
 
+  it('wrapStore without setIfAbsent: keys and first-use records bypass it, so TLS 1.3 single use holds', async () => {
+    const calls: string[] = [];
+    // A wrapper as a user writes one: the five methods the cache uses, forwarded and counted; no
+    // setIfAbsent. Were the tickets routed through it, single use could not be recorded.
+    const wrapStore = (store: SessionStore): SessionStore => ({
+      kind: store.kind,
+      maxValueBytes: store.maxValueBytes,
+      get: (namespace, id) => (calls.push(`get ${namespace}`), store.get(namespace, id)),
+      set: (namespace, id, value, expiresAtMs) => (
+        calls.push(`set ${namespace}`),
+        store.set(namespace, id, value, expiresAtMs)
+      ),
+      take: (namespace, id) => (calls.push(`take ${namespace}`), store.take(namespace, id)),
+      delete: (namespace, id) => (calls.push(`delete ${namespace}`), store.delete(namespace, id)),
+      close: () => store.close(),
+    });
+    const sessions = await openSessionCache({
+      store: `sqlite:${join(dir, 'tickets-wrapped.db')}`,
+      mode: 'tickets',
+      encryption: { keys: [KEY] },
+      wrapStore,
+    });
+    const [tls13, tls12] = [await serve(sessions, 'TLSv1.3'), await serve(sessions, 'TLSv1.2')];
+    try {
+      expect(sessions.store.setIfAbsent).toBeUndefined();
+      const first = await connect(tls13.port, { maxVersion: 'TLSv1.3' });
+      expect(first.reused).toBe(false);
+      const ticket = first.sessions.at(-1)!;
+      expect((await connect(tls13.port, { maxVersion: 'TLSv1.3', session: ticket })).reused).toBe(
+        true,
+      );
+      // The same ticket again: refused, its first use recorded in the store as opened.
+      expect((await connect(tls13.port, { maxVersion: 'TLSv1.3', session: ticket })).reused).toBe(
+        false,
+      );
+      expect(sessions.stats().tickets).toMatchObject({ firstUses: 1, replaysRefused: 1 });
+      expect(calls.filter((call) => / ticket-/.test(call))).toEqual([]);
+      // A TLS 1.2 client without tickets: its session id goes through the wrapper.
+      await connect(tls12.port, {
+        maxVersion: 'TLSv1.2',
+        secureOptions: constants.SSL_OP_NO_TICKET,
+      });
+      await sessions.adapter.drain();
+      expect(calls.some((call) => call.startsWith('set '))).toBe(true);
+    } finally {
+      await Promise.all([tls13.close(), tls12.close()]);
+      await sessions.close();
+    }
+  });
+
   it('refuses the tickets-only options in stateful mode, naming them', async () => {
     await expect(openSessionCache({ rotateEveryMs: 60_000 })).rejects.toThrow(
       /rotateEveryMs is an option of mode: 'tickets', but mode is 'stateful'/,

@@ -422,6 +422,8 @@ describe('serve --key-file / TLS_SESSION_CACHE_KEYS with openssl s_client -sess_
     if (keys.env !== undefined) env[KEYS_ENV_VAR] = keys.env;
     return cli.startServe(
       [
+        '--mode',
+        'stateful',
         '--store',
         `sqlite:${db}`,
         '--session-id-context',

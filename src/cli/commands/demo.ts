@@ -47,6 +47,11 @@ export interface ProtocolReport {
 export interface DemoReport {
   /** The in-process server the demo talked to. */
   url: string;
+  /**
+   * How sessions resumed: always `stateful` (unlike `serve`, whose default is tickets): the demo
+   * shows the session cache and its store at work, every session written to and taken from it.
+   */
+  mode: 'stateful';
   /** The kind of store behind the cache: `memory` (the embedded default), `sqlite`, … */
   store: string;
   /** How stored sessions were protected: `aes-256-gcm` (with a key) or `none`. */
@@ -104,6 +109,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     tls: 'both',
     store,
     encryption: options.encryption,
+    // Stated, not defaulted: the demo's report is the session cache's and the store's counters.
+    mode: 'stateful',
   });
   try {
     const protocols: ProtocolReport[] = [];
@@ -124,6 +131,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     }
     return {
       url: running.url,
+      mode: 'stateful',
       store: running.store.kind,
       encryption: options.encryption === undefined ? 'none' : 'aes-256-gcm',
       protocols,
@@ -295,6 +303,8 @@ export function registerDemoCommand(program: Command): void {
     .addHelpText(
       'after',
       `
+The demo runs in stateful mode (every session through the cache and its store, which its
+statistics show), whatever serve's default; "serve" shows tickets mode.
 Exits 1 if no session of a protocol was resumed, so it doubles as a smoke test.
 Progress goes to stderr, the results to stdout.
 
@@ -343,7 +353,7 @@ Examples:
 export function formatDemoReport(report: DemoReport): string {
   const lines: string[] = [];
   lines.push(
-    `tls-session-cache demo: ${report.url}, ${report.store} store${report.encryption === 'none' ? '' : ` (${report.encryption.toUpperCase()})`}, ECDSA P-256 certificate`,
+    `tls-session-cache demo: ${report.url}, ${report.mode} mode, ${report.store} store${report.encryption === 'none' ? '' : ` (${report.encryption.toUpperCase()})`}, ECDSA P-256 certificate`,
   );
   lines.push('');
   const header = [

@@ -18,6 +18,17 @@ import {
   scanSessions,
   type SessionFilter,
 } from '../session-selection.js';
+import {
+  TICKET_KEYS_NAMESPACE_PREFIX,
+  TICKET_USES_NAMESPACE_PREFIX,
+  storeEntryKind,
+} from '../../node/ticket-keys.js';
+import {
+  countTicketEntry,
+  describeTicketEntries,
+  noTicketEntries,
+  type TicketEntryCounts,
+} from '../session-selection.js';
 import { DeleteQueue } from '../delete-queue.js';
 import { openStoreAccess, type StoreAccess } from '../store-access.js';
 import { formatCount } from '../table.js';
@@ -39,6 +50,10 @@ export interface RemovalResult {
   removed: number;
   /** Values that could not be read, so that a --sni/--older-than filter could not be applied. */
   undecodable?: number;
+  /** `flush --all`: tickets mode's ticket keys removed (would be, in a dry run) besides the sessions. */
+  ticketKeys?: number;
+  /** `flush --all`: TLS 1.3 first-use records removed (would be, in a dry run) besides the sessions. */
+  ticketUses?: number;
 }
 
 /** Registers `flush`. */
@@ -60,7 +75,9 @@ export function registerFlushCommand(program: Command): void {
       `
 Say what to remove: a flush without a selector is refused, so that nothing is flushed by
 accident. --tenant, --namespace, --sni and --older-than combine (every one given must hold);
---all and --expired stand alone. A server attached to the store never resumes a removed session
+--all and --expired stand alone. --all also removes tickets mode's ticket keys and TLS 1.3
+first-use records (counted apart): running servers keep the keys they hold and put them back,
+so tickets keep resuming; see docs/tickets.md to retire a ticket key. A server attached to the store never resumes a removed session
 from the store; prints how many were removed ({ dryRun, matched, removed } with --json). A bar
 shows progress on a terminal for large stores.
 ${EXIT_CODES_HELP}
@@ -106,7 +123,11 @@ export function printRemoval(result: RemovalResult, json: boolean, encrypted: bo
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
     const n = result.dryRun ? result.matched : result.removed;
-    const sessions = `${formatCount(n)} session${n === 1 ? '' : 's'}`;
+    const tickets = describeTicketEntries({
+      ticketKeys: result.ticketKeys ?? 0,
+      ticketUses: result.ticketUses ?? 0,
+    });
+    const sessions = `${formatCount(n)} session${n === 1 ? '' : 's'}${tickets === '' ? '' : `, ${tickets}`}`;
     process.stdout.write(
       result.dryRun ? `would remove ${sessions} (dry run)\n` : `removed ${sessions}\n`,
     );
@@ -131,15 +152,34 @@ async function countLive(store: SessionStore, label: string): Promise<number> {
   return live;
 }
 
+/**
+ * Tickets mode's entries in the store, counted by their namespaces (ticket keys and first-use
+ * records only: a store lists a namespace prefix without reading the sessions).
+ */
+async function countTicketEntries(store: SessionStore): Promise<TicketEntryCounts> {
+  const counts = noTicketEntries();
+  if (store.list === undefined) return counts;
+  for (const namespacePrefix of [TICKET_KEYS_NAMESPACE_PREFIX, TICKET_USES_NAMESPACE_PREFIX]) {
+    for await (const entry of store.list({ namespacePrefix })) {
+      countTicketEntry(counts, storeEntryKind(entry.namespace, entry.size));
+    }
+  }
+  return counts;
+}
+
 async function flushAll(access: StoreAccess, dryRun: boolean): Promise<RemovalResult> {
   const { store } = access;
+  // Everything goes, tickets mode's keys and first-use records too (docs/tickets.md says what
+  // running servers do then); they are counted apart, so that "sessions" means sessions.
+  const tickets = await countTicketEntries(store);
+  const ticketEntries = tickets.ticketKeys + tickets.ticketUses;
   if (dryRun) {
-    const matched = await countLive(store, 'counting');
-    return { dryRun, matched, removed: 0 };
+    const matched = Math.max(0, (await countLive(store, 'counting')) - ticketEntries);
+    return { dryRun, matched, removed: 0, ...tickets };
   }
   if (store.clear === undefined) throw new Error(`the ${store.kind} store cannot be cleared`);
-  const removed = await store.clear();
-  return { dryRun, matched: removed, removed };
+  const removed = Math.max(0, (await store.clear()) - ticketEntries);
+  return { dryRun, matched: removed, removed, ...tickets };
 }
 
 /** Stores that keep expired entries until a sweep (SQLite, memory) have a `sweep(now)`. */

@@ -13,7 +13,12 @@ import {
   type RawFilterOptions,
   type RawStoreOptions,
 } from '../operating-options.js';
-import { findById, parseIdPrefix, type SessionSummary } from '../session-selection.js';
+import {
+  findById,
+  findTicketEntry,
+  parseIdPrefix,
+  type SessionSummary,
+} from '../session-selection.js';
 import { openStoreAccess, type StoreAccess } from '../store-access.js';
 import { formatTime, shortId } from '../table.js';
 
@@ -31,8 +36,18 @@ export async function resolveOne(
   raw: RawFilterOptions,
 ): Promise<SessionSummary> {
   const idHex = parseIdPrefix(idArgument);
-  const found = await findById(access, idHex, parseFilter(raw));
-  if (found.length === 0) throw new Error(`no stored session has an id starting with ${idHex}`);
+  const filter = parseFilter(raw);
+  const found = await findById(access, idHex, filter);
+  if (found.length === 0) {
+    const ticketEntry = await findTicketEntry(access, idHex, filter);
+    if (ticketEntry !== undefined) {
+      // Tickets mode's entries are not sessions: a key is never shown, and neither is removed by id.
+      throw new Error(
+        `${idHex} is a ${ticketEntry === 'ticket-key' ? 'ticket key' : 'ticket first-use record'} (tickets mode), not a session: inspect and remove act on sessions only`,
+      );
+    }
+    throw new Error(`no stored session has an id starting with ${idHex}`);
+  }
   if (found.length > 1) {
     const where = [...new Set(found.map((s) => s.namespace))].slice(0, 3).join(', ');
     throw new Error(

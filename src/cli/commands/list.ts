@@ -10,7 +10,13 @@ import {
   type RawFilterOptions,
   type RawStoreOptions,
 } from '../operating-options.js';
-import { scanSessions, type SessionSummary } from '../session-selection.js';
+import {
+  countTicketEntry,
+  describeTicketEntries,
+  noTicketEntries,
+  scanSessions,
+  type SessionSummary,
+} from '../session-selection.js';
 import { openStoreAccess, STORE_ENV } from '../store-access.js';
 import { formatTable, formatTime, shortId } from '../table.js';
 
@@ -68,7 +74,8 @@ export function registerListCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Sessions are listed in the store's order. --json prints one array of objects with the whole id
+Sessions are listed in the store's order. Tickets mode's ticket keys and TLS 1.3 first-use
+records are not sessions: they are counted on stderr, never listed (a key is never shown). --json prints one array of objects with the whole id
 (hex), namespace, tenant, protocol, cipher, sni, alpn, createdAt, expiresAt (ISO 8601) and size;
 the table shows the first 8 bytes of each id, enough for "inspect" and "remove". --store may also
 come from the ${STORE_ENV} environment variable.
@@ -86,11 +93,13 @@ Examples:
       try {
         const progress = bulkProgress('listing', await entryCount(access.store));
         const rows: SessionSummary[] = [];
+        const tickets = noTicketEntries();
         let more = false;
         try {
           for await (const summary of scanSessions(access, filter, Date.now(), {
             withValues: true,
             onScanned: progress.tick,
+            onTicketEntry: (kind) => countTicketEntry(tickets, kind),
           })) {
             if (rows.length >= limit) {
               more = true;
@@ -103,6 +112,11 @@ Examples:
         }
         const undecodable = rows.filter((s) => s.undecodable !== undefined).length;
         const hint = undecodable > 0 ? [undecodableHint(undecodable, access.encrypted)] : [];
+        // Tickets mode's entries are counted, never listed: a key's bytes open every ticket it sealed.
+        const ticketEntries = describeTicketEntries(tickets);
+        if (ticketEntries !== '' && !more) {
+          hint.push(`the store also holds ${ticketEntries} (tickets mode), not listed`);
+        }
         if (raw.json === true) {
           process.stdout.write(`${JSON.stringify(rows.map(listedSession), null, 2)}\n`);
           process.stderr.write(hint.map((note) => `${note}\n`).join(''));

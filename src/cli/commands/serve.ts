@@ -9,7 +9,7 @@ import {
   statefulServerOptions,
 } from '../../node/index.js';
 import { checkTenant } from '../../node/namespace.js';
-import { RESUMPTION_MODES } from '../../front-door/options.js';
+import { RESUMPTION_MODES, type ResumptionMode } from '../../front-door/options.js';
 import {
   DEFAULT_CLOSE_GRACE_MS,
   TLS_CHOICES,
@@ -33,6 +33,13 @@ import { SUPPORTED_STORES, parseStoreUrl, type StoreUrl } from '../../stores/sto
 
 /** The port `serve` listens on unless told otherwise. */
 export const DEFAULT_SERVE_PORT = 8443;
+
+/**
+ * `serve`'s resumption mode unless `--mode` says otherwise: tickets, the one mode in which every
+ * client of docs/clients.md resumes across processes in TLS 1.2 and TLS 1.3 (Go and Firefox resume
+ * TLS 1.2 only through tickets). The library's `openSessionCache` keeps `'stateful'`.
+ */
+export const DEFAULT_SERVE_MODE: ResumptionMode = 'tickets';
 
 /** `serve`'s options as commander hands them over: strings, unchecked. */
 export interface RawServeOptions {
@@ -131,7 +138,7 @@ export function parseServeOptions(
   if (mode === 'tickets' && store.kind !== 'memory' && encryption === undefined) {
     // Ticket keys open every ticket of their window: never readable in a shared store.
     throw new Error(
-      `--mode: tickets with a shared store needs --key-file (or ${KEYS_ENV_VAR}) to seal the ticket keys in it`,
+      `--mode: tickets (the default) with a shared store needs --key-file (or ${KEYS_ENV_VAR}) to seal the ticket keys in it; or choose --mode stateful`,
     );
   }
   return options;
@@ -163,7 +170,7 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description(
-      'run an HTTPS server whose TLS 1.2 sessions and TLS 1.3 stateful tickets resume through a session cache',
+      'run an HTTPS server whose TLS 1.2 and TLS 1.3 sessions resume across processes: stateless tickets under keys shared through the store (default), or every session in the store (--mode stateful)',
     )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks a free one', String(DEFAULT_SERVE_PORT))
@@ -171,8 +178,8 @@ export function registerServeCommand(program: Command): void {
     .option('--tls <versions>', `TLS versions offered: ${TLS_CHOICES.join(', ')}`, 'both')
     .option(
       '--mode <mode>',
-      `how sessions resume: ${RESUMPTION_MODES.join(', ')} (tickets: stateless tickets under keys shared through --store, sealed with --key-file)`,
-      'stateful',
+      `how sessions resume: ${RESUMPTION_MODES.join(', ')} (tickets: stateless tickets under keys shared through --store, sealed with --key-file; stateful: every session in --store, revocable with remove and flush)`,
+      DEFAULT_SERVE_MODE,
     )
     .option(
       '--rotate-every <seconds>',
@@ -228,12 +235,15 @@ and prints one more ("store … ready again …") when sessions resume again. --
 instead when the store is unreachable at start.
 Exit codes: 0 stopped by a signal; 1 error (one line on stderr).
 
+The default mode is tickets: with a shared store (sqlite:, redis://…) it needs --key-file (or
+${KEYS_ENV_VAR}), which seals the ticket keys in the store; --mode stateful needs no key (sessions
+are then stored in plain text unless a key is given) and can revoke single sessions (remove, flush).
+
 Examples:
   $ tls-session-cache serve --port 0 --tls 1.3
-  $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --session-id-context my-api
-  $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --key-file /etc/my-api/session-keys
-  $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --metrics-port 9464 --log-events
-  $ tls-session-cache serve --mode tickets --store sqlite:/var/tmp/sessions.db --key-file /etc/my-api/session-keys
+  $ tls-session-cache serve --store sqlite:/var/tmp/sessions.db --key-file /etc/my-api/session-keys --session-id-context my-api
+  $ tls-session-cache serve --mode stateful --store sqlite:/var/tmp/sessions.db --key-file /etc/my-api/session-keys
+  $ tls-session-cache serve --mode stateful --store sqlite:/var/tmp/sessions.db --metrics-port 9464 --log-events
   $ curl -s http://127.0.0.1:9464/metrics | grep tls_session_cache_hits_total
   $ openssl s_client -connect 127.0.0.1:8443 -sess_out s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n'
   $ openssl s_client -connect 127.0.0.1:8443 -sess_in s.pem -ign_eof <<< $'GET / HTTP/1.0\\r\\n\\r\\n' | grep Reused`,

@@ -5,7 +5,7 @@ import { DEFAULT_METRICS_PREFIX } from '../../metrics/create-metrics.js';
 import { bulkProgress, entryCount } from '../bulk-progress.js';
 import { EXIT_CODES_HELP, addStoreOptions, type RawStoreOptions } from '../operating-options.js';
 import { parsePrometheusText, seriesKey, type PrometheusSample } from '../prometheus-text.js';
-import { scanSessions } from '../session-selection.js';
+import { countTicketEntry, scanSessions } from '../session-selection.js';
 import { openStoreAccess, STORE_ENV, type StoreAccess } from '../store-access.js';
 import { formatCount, formatPairs, formatTable, formatTime } from '../table.js';
 import { undecodableHint } from './list.js';
@@ -35,6 +35,10 @@ export interface StoreReport {
   byTenant: Record<string, number>;
   /** Values that could not be read, by reason (e.g. `CODEC_MISMATCH`: encrypted). */
   undecodable: Record<string, number>;
+  /** Tickets mode: ticket keys in the store (counted, never shown). */
+  ticketKeys: number;
+  /** Tickets mode: first-use records of TLS 1.3 tickets (single use). */
+  ticketUses: number;
 }
 
 /** What `stats --json` prints under `server`. */
@@ -65,6 +69,8 @@ export function registerStatsCommand(program: Command): void {
 Needs --store (or ${STORE_ENV}), --server, or both. Reading a store lists every session in it
 (decoding each value, never printing a secret): O(entries), with a progress bar on a terminal.
 --json prints { store, server } with the counts by protocol, SNI ("${NO_SNI}" without) and tenant.
+Tickets mode's ticket keys and TLS 1.3 first-use records are counted apart from the sessions
+(ticketKeys, ticketUses); a key is never shown.
 ${EXIT_CODES_HELP}
 
 Examples:
@@ -121,6 +127,8 @@ async function storeReport(access: StoreAccess): Promise<StoreReport> {
     bySni: {},
     byTenant: {},
     undecodable: {},
+    ticketKeys: 0,
+    ticketUses: 0,
   };
   let oldest = Infinity;
   let newest = -Infinity;
@@ -132,6 +140,7 @@ async function storeReport(access: StoreAccess): Promise<StoreReport> {
     for await (const s of scanSessions(access, {}, Date.now(), {
       withValues: true,
       onScanned: progress.tick,
+      onTicketEntry: (kind) => countTicketEntry(report, kind),
     })) {
       report.live++;
       report.liveBytes += s.size;
@@ -220,8 +229,11 @@ function storeText(r: StoreReport): string {
     ['sessions', formatCount(r.live)],
     ['bytes', formatCount(r.liveBytes)],
   ];
-  if (r.entries !== null && r.entries > r.live) {
-    pairs.push(['expired, not yet swept', formatCount(r.entries - r.live)]);
+  if (r.ticketKeys > 0) pairs.push(['ticket keys', formatCount(r.ticketKeys)]);
+  if (r.ticketUses > 0) pairs.push(['ticket first uses', formatCount(r.ticketUses)]);
+  const listed = r.live + r.ticketKeys + r.ticketUses;
+  if (r.entries !== null && r.entries > listed) {
+    pairs.push(['expired, not yet swept', formatCount(r.entries - listed)]);
   }
   pairs.push(
     ['oldest', r.oldestCreatedAt === null ? '-' : formatTime(Date.parse(r.oldestCreatedAt))],
