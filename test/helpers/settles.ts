@@ -1,0 +1,42 @@
+// How a test checks "fails at once" and "fails within X ms" without measuring milliseconds.
+//
+// Why not `performance.now()` and `toBeLessThan(ms)`: on a loaded machine the event loop itself
+// runs late, so a promise that settles "at once" by the code's logic can be observed seconds after
+// it started, and a measured duration says more about the machine than about the code. Instead
+// the promise races a yardstick timer started at the same moment: whatever delays the event loop
+// delays the yardstick as much.
+// - "At once, without I/O or a timer": the promise settles before a 0 ms timer started with it
+//   fires. Microtasks (promise reactions, nextTicks) always run before the next timer, however
+//   loaded the machine, so a rejection that needs no I/O and no timer wins every time.
+// - "Within X ms" where the code bounds the wait with its own X ms timer: the promise settles
+//   before a timer of X ms (plus a slack the caller documents, for work between the call and the
+//   code's timer) started with it fires. Node fires due timers in order of their deadlines and
+//   runs the microtasks after each one, so the code's timer and its rejection come first even when
+//   the loop was stalled past both deadlines.
+
+/**
+ * The slack a caller of {@link settlesWithin} adds to the code's own bound: the code arms its timer
+ * a few promise steps after the call (option checks, an already-loaded `import()`), after the
+ * yardstick. Those steps are CPU work of the same turn, so a preempted process stretches them by a
+ * scheduler slice (milliseconds), not by the event loop's lag.
+ */
+export const ARMING_SLACK_MS = 100;
+
+/**
+ * Whether `promise` settles (either way) before a timer of `ms` started now fires. The promise is
+ * observed, not consumed: the caller still awaits it for its value or error.
+ */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  const mark = (): void => {
+    settled = true;
+  };
+  promise.then(mark, mark);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return settled;
+}
+
+/** Whether `promise` settles before a 0 ms timer started now fires: "at once, without I/O". */
+export function settlesBeforeTimers(promise: Promise<unknown>): Promise<boolean> {
+  return settlesWithin(promise, 0);
+}
