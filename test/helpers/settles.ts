@@ -23,17 +23,19 @@
 export const ARMING_SLACK_MS = 100;
 
 /**
- * Whether `promise` settles (either way) before a timer of `ms` started now fires. The promise is
- * observed, not consumed: the caller still awaits it for its value or error.
+ * Whether `promise` settles (either way) before a timer of `ms` started now fires; answers as soon
+ * as either happens. The promise is observed, not consumed: the caller still awaits it for its
+ * value or error.
  */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let settled = false;
-  const mark = (): void => {
-    settled = true;
-  };
-  promise.then(mark, mark);
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return settled;
+export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const yardstick = setTimeout(() => resolve(false), ms);
+    const settled = (): void => {
+      clearTimeout(yardstick);
+      resolve(true);
+    };
+    promise.then(settled, settled);
+  });
 }
 
 /** Whether `promise` settles before a 0 ms timer started now fires: "at once, without I/O". */
