@@ -38,7 +38,8 @@ describe.skipIf(NO_REDIS).each(MAJORS)('RedisStore on $name', ({ name, major, lo
   let restore: () => void;
   const stores: RedisStore[] = [];
   const open = async (keyPrefix: string): Promise<RedisStore> => {
-    const store = await RedisStore.create({ url: redis.url, keyPrefix });
+    // Connected before the first command (a store failing open may still be connecting).
+    const store = await RedisStore.create({ url: redis.url, keyPrefix, requireStore: true });
     stores.push(store);
     return store;
   };
