@@ -19,7 +19,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
  * The slack a caller of {@link settlesWithin} adds to the code's own bound: the code arms its timer
  * a few promise steps after the call (option checks, an already-loaded `import()`), after the
  * yardstick. Those steps are CPU work of the same turn, so a preempted process stretches them by a
- * scheduler slice (milliseconds), not by the event loop's lag.
+ * scheduler slice (milliseconds), not by the event loop's lag. Not so the first call, which may
+ * load a module (under vitest: a resolution through the main process): make one call before
+ * timing any.
  */
 export const ARMING_SLACK_MS = 100;
 
@@ -39,7 +41,10 @@ export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<bo
   });
 }
 
-/** Whether `promise` settles before a 0 ms timer started now fires: "at once, without I/O". */
+/**
+ * Whether `promise` settles before a 0 ms timer started now fires: "at once, without I/O". (An I/O
+ * callback due meanwhile may run before that timer too: the check can be lenient, never flaky.)
+ */
 export function settlesBeforeTimers(promise: Promise<unknown>): Promise<boolean> {
   return settlesWithin(promise, 0);
 }
