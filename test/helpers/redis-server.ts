@@ -7,7 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from './eventually.js';
+import { eventually, WAIT_MS } from './eventually.js';
 
 const HOST = '127.0.0.1';
 
@@ -436,6 +436,14 @@ export async function blackhole(port: number): Promise<Blackhole> {
       }),
   };
 }
+
+/**
+ * RedisStore options for a test that needs the store connected before its first command: failing
+ * open, `create` waits until Redis answers (ioredis retrying a slow first attempt), up to a hang's
+ * length. Not `requireStore`: that gives up at the first failed attempt — on a loaded machine, a
+ * connection's ready check slower than commandTimeoutMs, well within startupTimeoutMs.
+ */
+export const CONNECTED = { startupTimeoutMs: WAIT_MS } as const;
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {

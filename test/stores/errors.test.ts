@@ -25,7 +25,7 @@ import {
 import { SessionDecodeError } from '../../src/session/errors.js';
 import { decodeSession } from '../../src/session/decode.js';
 import { eventually } from '../helpers/eventually.js';
-import { freePort, skipWithoutRedis, startRedis } from '../helpers/redis-server.js';
+import { CONNECTED, freePort, skipWithoutRedis, startRedis } from '../helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsc-errors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,7 +112,7 @@ describe.skipIf(NO_REDIS)('RedisStore (a real redis-server)', () => {
   it('closed: ERR_STORE_CLOSED; the old lower-case reason is kept', async () => {
     const redis = await startRedis();
     try {
-      const store = await RedisStore.create({ url: redis.url, requireStore: true });
+      const store = await RedisStore.create({ url: redis.url, ...CONNECTED });
       await store.close();
       const error = await failure(() => store.get('ns', id));
       expectCode(error, 'ERR_STORE_CLOSED');
@@ -143,7 +143,7 @@ describe.skipIf(NO_REDIS)('RedisStore (a real redis-server)', () => {
     const store = await RedisStore.create({
       url: redis.url,
       maxReconnectDelayMs: 100,
-      requireStore: true,
+      ...CONNECTED,
     });
     try {
       await store.set('ns', id, id, later());
@@ -167,7 +167,7 @@ describe.skipIf(NO_REDIS)('RedisStore (a real redis-server)', () => {
     const store = await RedisStore.create({
       url: redis.url,
       commandTimeoutMs: 60_000,
-      requireStore: true,
+      ...CONNECTED,
     });
     const reported: unknown[] = [];
     const adapter = storeCallbacks(store, {

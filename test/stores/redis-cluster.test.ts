@@ -7,6 +7,7 @@ import type { SessionStore } from '../../src/stores/store.js';
 import { RedisStore, RedisStoreError } from '../../src/stores/redis-store.js';
 import { runStoreConformance } from '../../src/testing/index.js';
 import {
+  CONNECTED,
   skipWithoutRedis,
   sleep,
   startRedisCluster,
@@ -30,7 +31,7 @@ describe.skipIf(NO_REDIS)('RedisStore on a 3-master Redis Cluster', () => {
     const where =
       options.url !== undefined || options.nodes !== undefined ? {} : { url: cluster.url };
     // Connected before the first command (a store failing open may still be connecting).
-    const store = await RedisStore.create({ ...where, requireStore: true, ...options });
+    const store = await RedisStore.create({ ...where, ...CONNECTED, ...options });
     stores.add(store);
     return store;
   };
@@ -60,7 +61,7 @@ describe.skipIf(NO_REDIS)('RedisStore on a 3-master Redis Cluster', () => {
         keyPrefix,
         commandTimeoutMs: 2000,
         connectTimeoutMs: 5000,
-        requireStore: true,
+        ...CONNECTED,
       });
       prefixes.set(store, keyPrefix);
       return store;

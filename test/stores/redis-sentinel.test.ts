@@ -11,7 +11,7 @@ import { RedisStore } from '../../src/stores/redis-store.js';
 import { parseStoreUrl } from '../../src/stores/store-url.js';
 import { runStoreConformance } from '../../src/testing/index.js';
 import { eventually } from '../helpers/eventually.js';
-import { skipWithoutRedis, type RedisServer } from '../helpers/redis-server.js';
+import { CONNECTED, skipWithoutRedis, type RedisServer } from '../helpers/redis-server.js';
 import { startSentinelGroup, type SentinelGroup } from '../helpers/redis-sentinel.js';
 import { measuringLoopLag, RECONNECT_TURNS } from '../helpers/settles.js';
 
@@ -76,14 +76,14 @@ describe.skipIf(NO_REDIS)('RedisStore through Redis Sentinel', () => {
         RedisStore.create({
           url: group.url,
           keyPrefix: `conformance-${made++}:`,
-          requireStore: true,
+          ...CONNECTED,
         }),
       { describe, it, clock: 'real' },
     );
   });
 
   it('finds the primary through the sentinels and writes there (the replica follows)', async () => {
-    const store = await RedisStore.create({ url: group.url, requireStore: true });
+    const store = await RedisStore.create({ url: group.url, ...CONNECTED });
     try {
       expect(store.state()).toBe('ready');
       expect(store.sentinel).toBe(true);
@@ -104,7 +104,7 @@ describe.skipIf(NO_REDIS)('RedisStore through Redis Sentinel', () => {
       events.push(event);
       if (event.state === 'ready') readyAt = performance.now();
     });
-    const store = await RedisStore.create({ url: group.url, requireStore: true });
+    const store = await RedisStore.create({ url: group.url, ...CONNECTED });
     try {
       expect(await store.set(NS, id(2), id(2), later())).toBe(true);
       const old = await group.primary();
@@ -161,7 +161,7 @@ describe.skipIf(NO_REDIS)('RedisStore through Redis Sentinel', () => {
       await back.cli('REPLICAOF', '127.0.0.1', String(await group.masterPort()));
       (group.nodes as RedisServer[]).splice(group.nodes.indexOf(killed), 1, back);
     }
-    const store = await RedisStore.create({ url: group.url, requireStore: true });
+    const store = await RedisStore.create({ url: group.url, ...CONNECTED });
     try {
       const before = await group.masterPort();
       // A replica in sync, known to the sentinels, is needed before a failover can be asked for.

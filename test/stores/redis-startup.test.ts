@@ -12,6 +12,7 @@ import { REDIS_STORE_DEFAULTS } from '../../src/stores/redis-options.js';
 import { RedisStore, RedisStoreError } from '../../src/stores/redis-store.js';
 import { storeState } from '../../src/stores/store-state.js';
 import {
+  CONNECTED,
   blackhole,
   freePort,
   skipWithoutRedis,
@@ -275,7 +276,7 @@ describe.skipIf(NO_REDIS)('RedisStore and a database the server does not have', 
       expect(error!.message).toMatch(/no database 20\b/);
     }
     // The last database works, and nothing was written to database 0 meanwhile.
-    const store = await RedisStore.create({ url: `${redis.url}/15`, requireStore: true });
+    const store = await RedisStore.create({ url: `${redis.url}/15`, ...CONNECTED });
     stores.add(store);
     expect(await store.set(NS, id(3), id(3), later())).toBe(true);
     expect(await redis.cli('-n', '15', 'DBSIZE')).toBe('1');

@@ -10,6 +10,7 @@ import { runStoreConformance } from '../../src/testing/index.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
 import { eventually } from '../helpers/eventually.js';
 import {
+  CONNECTED,
   freePort,
   skipWithoutRedis,
   sleep,
@@ -24,11 +25,12 @@ const NS = 'tenant/abcdefghijklmnop';
 /** Every store a test made, closed after it. */
 const stores = new Set<RedisStore>();
 /**
- * A store for a test; by default one that is connected (`requireStore`): a store that fails open
- * may resolve still connecting on a loaded machine, and its first command would then fail.
+ * A store for a test; by default one that is connected (CONNECTED): a store that fails open with
+ * the default startupTimeoutMs may resolve still connecting on a loaded machine, and its first
+ * command would then fail.
  */
 async function open(options: Parameters<typeof RedisStore.create>[0]): Promise<RedisStore> {
-  const store = await RedisStore.create({ requireStore: true, ...options });
+  const store = await RedisStore.create({ ...CONNECTED, ...options });
   stores.add(store);
   return store;
 }
@@ -75,7 +77,7 @@ describe.skipIf(NO_REDIS)('RedisStore conformance', () => {
       keyPrefix,
       commandTimeoutMs: 2000,
       connectTimeoutMs: 5000,
-      requireStore: true,
+      ...CONNECTED,
       ...(clock ? { clock } : {}),
     });
     prefixes.set(store, keyPrefix);
@@ -157,7 +159,6 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       const store = await open({
         url: `redis://127.0.0.1:${await freePort()}`,
         startupTimeoutMs: 0,
-        requireStore: false,
       });
       // A closed port: any round trip would reject, so resolving proves none happened.
       expect(await store.get(NS, new Uint8Array(0))).toBeUndefined();
@@ -269,7 +270,6 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       const store = await open({
         url: `redis://127.0.0.1:${await freePort()}`,
         startupTimeoutMs: 0,
-        requireStore: false,
         maxValueBytes: 100,
       });
       expect(await store.set(NS, bytes(1), bytes(1), Date.now())).toBe(false);
@@ -453,7 +453,6 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
         port: secured.port,
         password: wrong,
         startupTimeoutMs: 0,
-        requireStore: false,
         onError: (error) => seen.push(error),
       });
       await eventually(() => seen.length >= 2, 'two connection errors passed to onError');
@@ -624,7 +623,6 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       const store = await open({
         url: `redis://127.0.0.1:${await freePort()}`,
         startupTimeoutMs: 0,
-        requireStore: false,
       });
       const operations: (() => Promise<unknown>)[] = [
         () => store.get(NS, bytes(1)),
@@ -749,7 +747,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
 
     it('starts without Redis (startupTimeoutMs: 0) and connects when it appears', async () => {
       const port = await freePort();
-      const store = await open({ port, startupTimeoutMs: 0, requireStore: false });
+      const store = await open({ port, startupTimeoutMs: 0 });
       expect(store.connected).toBe(false);
       await expect(store.get(NS, bytes(1))).rejects.toThrow(/not connected/);
       let late: RedisServer;
@@ -770,7 +768,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
   describe('close', () => {
     it('is idempotent, fails later operations, and releases sockets and timers', async () => {
       const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
-      const store = await RedisStore.create({ url: redis.url, requireStore: true });
+      const store = await RedisStore.create({ url: redis.url, ...CONNECTED });
       await store.set(NS, bytes(1), bytes(1), later());
       await Promise.all([store.close(), store.close()]);
       await store.close();
@@ -796,13 +794,12 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       const down = await RedisStore.create({
         url: `redis://127.0.0.1:${await freePort()}`,
         startupTimeoutMs: 0,
-        requireStore: false,
       });
       expect(await settlesBeforeTimers(down.close())).toBe(true);
       const store = await RedisStore.create({
         url: redis.url,
         commandTimeoutMs: 100,
-        requireStore: true,
+        ...CONNECTED,
       });
       redis.pause();
       try {
