@@ -201,9 +201,20 @@ describe.skipIf(NO_REDIS)('RedisStore on a 3-master Redis Cluster', () => {
         expect(await settlesWithin(getting, 100 + ARMING_SLACK_MS)).toBe(true);
         for (const result of await getting) {
           if (onPaused.has(result.i)) expect(result.error).toBeInstanceOf(RedisStoreError);
-          else expect(result.value).toEqual(ids[result.i]);
         }
         expect(store.pendingCommands).toBeLessThanOrEqual(ids.length);
+        // The other masters answer meanwhile. (On a loaded machine one of their answers may itself
+        // take longer than this store's 100 ms: asked again, they answer, the master still paused.)
+        const healthy = ids.filter((_, i) => !onPaused.has(i));
+        await eventually(async () => {
+          const values = await Promise.allSettled(healthy.map((id) => store.get(NS, id)));
+          return values.every(
+            (v, k) =>
+              v.status === 'fulfilled' &&
+              v.value !== undefined &&
+              Buffer.from(v.value).equals(Buffer.from(healthy[k]!)),
+          );
+        }, 'every key of the other masters answered while one is paused');
         await sleep(round === 0 ? 1200 : 300); // past the dead-socket detection, then again
       }
     } finally {
