@@ -497,7 +497,7 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       expect(await store.take(NS, bytes(1))).toEqual(bytes(1));
       // Without the CA, the self-made certificate is refused: a clear error, no connection.
       const untrusted = await outcome(
-        RedisStore.create({ url: `rediss://127.0.0.1:${secure.port}` }),
+        RedisStore.create({ url: `rediss://127.0.0.1:${secure.port}`, ...CONNECTED }),
       );
       expect(untrusted.error).toBeInstanceOf(RedisStoreError);
       expect(untrusted.error!.message).toMatch(/certificate/i);
@@ -521,7 +521,12 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       expect(await store.set(NS, bytes(2), bytes(2), later())).toBe(true);
       expect(await store.get(NS, bytes(2))).toEqual(bytes(2));
       const without = await outcome(
-        RedisStore.create({ url: `rediss://127.0.0.1:${mutual.port}`, tls: { ca: pki.caCert } }),
+        // A refusal, not an outage: it ends the wait however long startupTimeoutMs (CONNECTED).
+        RedisStore.create({
+          url: `rediss://127.0.0.1:${mutual.port}`,
+          tls: { ca: pki.caCert },
+          ...CONNECTED,
+        }),
       );
       expect(without.error).toBeInstanceOf(RedisStoreError);
     });
