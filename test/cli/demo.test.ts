@@ -17,8 +17,7 @@ afterEach(() => {
 
 async function runCli(
   args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const began = performance.now();
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stdout = '';
@@ -26,11 +25,11 @@ async function runCli(
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   await new Promise((resolve) => child.once('close', resolve));
-  return { code: child.exitCode, stdout, stderr, ms: performance.now() - began };
+  return { code: child.exitCode, stdout, stderr };
 }
 
 describe('demo', () => {
-  it('--json: both protocols resume, and resumed handshakes are faster than full ones', async () => {
+  it('--json: both protocols resume, and the report has both medians and their ratio', async () => {
     const result = await runCli(['demo', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as DemoReport;
@@ -43,10 +42,11 @@ describe('demo', () => {
       expect(p.resumeAttempts).toBe(30);
       expect(p.resumed, p.protocol).toBeGreaterThan(0);
       expect(p.resumedPercent).toBe(Math.round((1000 * p.resumed) / p.resumeAttempts) / 10);
-      expect(p.fullMedianMs).not.toBeNull();
-      expect(p.resumedMedianMs).not.toBeNull();
-      expect(p.resumedMedianMs!, p.protocol).toBeLessThan(p.fullMedianMs!);
-      expect(p.speedup!).toBeGreaterThan(1);
+      // Which is faster is a benchmark's question (bench/handshake), not one a loaded machine
+      // can answer reliably: the report must carry the numbers, not a particular order.
+      expect(p.fullMedianMs).toBeGreaterThan(0);
+      expect(p.resumedMedianMs).toBeGreaterThan(0);
+      expect(p.speedup).toBeGreaterThan(0);
     }
     const resumed = report.protocols.reduce((n, p) => n + p.resumed, 0);
     // The server saw the same: every handshake of the demo, and every resumption, went through it.

@@ -143,7 +143,7 @@ describe('--json outputs match docs/cli.md', () => {
     expect(JSON.parse(secrets).session.masterSecret).toMatch(/^[0-9A-F]+$/);
     expect(JSON.parse(dryRun)).toMatchObject({ dryRun: true, undecodable: 0 });
     expect(JSON.parse(removed)).toEqual({ dryRun: false, matched: 1, removed: 1 });
-  }, 120_000);
+  });
 
   it('fails for a field the documentation does not list, or a missing one', () => {
     const extra = JSON.stringify({ dryRun: false, matched: 1, removed: 1, surprise: 2 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSession } from '../../src/session/decode.js';
 import { cliProcesses } from '../helpers/cli-processes.js';
+import { eventually } from '../helpers/eventually.js';
 import { skipWithoutRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 const NO_REDIS = skipWithoutRedis('the operating commands over Redis');
@@ -70,11 +71,11 @@ describe.skipIf(NO_REDIS)('operating a Redis store filled by real handshakes', (
       pems.push(pem);
     }
     // 1 + 2 tickets + 1 sessions, written in the background.
-    const deadline = Date.now() + 5000;
-    while ((await json<Listed[]>(['list'])).length < 4) {
-      if (Date.now() > deadline) throw new Error('the sessions never reached Redis');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await eventually(
+      async () => (await json<Listed[]>(['list'])).length >= 4,
+      'the sessions reaching Redis',
+      { everyMs: 50 },
+    );
     await cli.stopAll();
 
     const listed = await json<Listed[]>(['list']);

@@ -18,11 +18,11 @@ import {
   exitOf,
   type Serving,
 } from '../helpers/cli-processes.js';
-import { READY_BOUND_MS, storeReady, unexpectedStderr } from '../helpers/serve-store.js';
+import { eventually } from '../helpers/eventually.js';
+import { storeReady, unexpectedStderr } from '../helpers/serve-store.js';
 import {
   freePort,
   skipWithoutRedis,
-  sleep,
   startRedis,
   startRedisCluster,
   type RedisCluster,
@@ -53,11 +53,7 @@ const isNew = (output: string): boolean => /^New, TLSv1\.[23]/m.test(output);
 
 /** Waits until `count()` (keys in Redis) reaches `atLeast`: the store write follows the handshake. */
 async function waitForKeys(count: () => Promise<number>, atLeast: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while ((await count()) < atLeast) {
-    if (Date.now() > deadline) throw new Error(`Redis never held ${atLeast} sessions`);
-    await sleep(10);
-  }
+  await eventually(async () => (await count()) >= atLeast, `Redis holding ${atLeast} sessions`);
 }
 
 /** The cross-process scenarios, run against one Redis and against a cluster. */
@@ -197,24 +193,18 @@ describe.skipIf(NO_REDIS)('serve --store redis: a Redis down at start', () => {
       return; // the port was taken meanwhile
     }
     try {
+      // Ready again, and resuming again (the breaker probes after its cool-down); how soon is
+      // noted, not asserted: it is another process's I/O (redis-startup.test.ts bounds it).
       const answered = performance.now();
-      while (lines().length < 2) {
-        // The bound the store documents for being ready after Redis answers, with room to spare.
-        expect(performance.now() - answered).toBeLessThan(READY_BOUND_MS);
-        await sleep(10);
-      }
+      await eventually(() => lines().length >= 2, 'serve saying its store is ready again');
       const readyMs = performance.now() - answered;
       expect(lines()[1]).toMatch(/^tls-session-cache: serve: store redis .* ready again after/);
-      // And sessions resume again: the breaker probes within a second or so.
-      let resumed = false;
-      let firstResumeMs = 0;
-      while (!resumed) {
-        expect(performance.now() - answered).toBeLessThan(READY_BOUND_MS);
+      await eventually(async () => {
         const made = join(dir, 'after.pem');
         await sClient(serving.port, ['-tls1_3', '-sess_out', made]);
-        resumed = reused(await sClient(serving.port, ['-tls1_3', '-sess_in', made]));
-        firstResumeMs = performance.now() - answered;
-      }
+        return reused(await sClient(serving.port, ['-tls1_3', '-sess_in', made]));
+      }, 'a resumption after Redis came up');
+      const firstResumeMs = performance.now() - answered;
       console.log(
         `serve, Redis refused at start: store ready ${Math.round(readyMs)} ms and first resumption ${Math.round(firstResumeMs)} ms after Redis answered`,
       );

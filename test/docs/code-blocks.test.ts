@@ -202,7 +202,7 @@ describe('documentation shell blocks, run as printed', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    }, 120_000);
+    });
   }
 });
 

@@ -229,7 +229,7 @@ describe('server examples (README and docs)', () => {
       expect(pids.size).toBe(Math.min(workers, 2 * workers + 2));
     }
     await expectCleanStop(server);
-  }, 90_000);
+  });
 
   it('events.ts: events reach a stream as JSON lines and a logger without the newline', async () => {
     workDir();

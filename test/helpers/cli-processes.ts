@@ -136,10 +136,11 @@ export function cliProcesses() {
       child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.stdin?.end(HTTP_REQUEST);
       return new Promise((resolve, reject) => {
+        // A hang detector, not a speed limit (test/helpers/eventually.ts).
         const timer = setTimeout(() => {
           child.kill('SIGTERM');
-          reject(new Error(`s_client timed out: ${stderr}`));
-        }, 10_000);
+          reject(new Error(`s_client gave no answer within ${WAIT_MS} ms: ${stderr}`));
+        }, WAIT_MS);
         child.once('close', (code: number | null) => {
           clearTimeout(timer);
           resolve({ code, stdout });

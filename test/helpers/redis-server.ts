@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually, WAIT_MS } from './eventually.js';
 
 const HOST = '127.0.0.1';
 
@@ -237,21 +238,25 @@ async function startOn(
       ]),
   };
 
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await server.stop();
-      if (/already in use|Could not create server TCP/i.test(output))
-        throw new PortTakenError(output);
-      throw new Error(`redis-server exited at start: ${output.trim()}`);
-    }
-    if (await answersPing(port, options.tls)) return server;
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`redis-server on port ${port} did not answer PING within 10 s: ${output}`);
-    }
-    await sleep(20);
+  let answered = false;
+  try {
+    await eventually(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return true;
+        answered = await answersPing(port, options.tls);
+        return answered;
+      },
+      `redis-server on port ${port} answering PING`,
+      { everyMs: 20 },
+    );
+  } catch (error) {
+    await server.stop();
+    throw new Error(`${(error as Error).message}: ${output}`);
   }
+  if (answered) return server;
+  await server.stop();
+  if (/already in use|Could not create server TCP/i.test(output)) throw new PortTakenError(output);
+  throw new Error(`redis-server exited at start: ${output.trim()}`);
 }
 
 /**
@@ -383,19 +388,21 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   }
 }
 
-/** Waits until every node reports `cluster_state:ok` with every slot served (20 s at most). */
+/** Waits until every node reports `cluster_state:ok` with every slot served. */
 async function clusterOk(nodes: readonly RedisServer[]): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const infos = await Promise.all(nodes.map((node) => node.cli('cluster', 'info')));
-    if (
-      infos.every((info) => /cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info))
-    ) {
-      return;
-    }
-    if (Date.now() > deadline) throw new Error(`cluster not ok after 20 s: ${infos.join('\n')}`);
-    await sleep(50);
-  }
+  let infos: string[] = [];
+  await eventually(
+    async () => {
+      infos = await Promise.all(nodes.map((node) => node.cli('cluster', 'info')));
+      return infos.every(
+        (info) => /cluster_state:ok/.test(info) && /cluster_slots_ok:16384/.test(info),
+      );
+    },
+    'every cluster node ok',
+    { everyMs: 50 },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: ${infos.join('\n')}`);
+  });
 }
 
 /** A TCP server that accepts connections and never reads or answers: a blackholed Redis. */
@@ -429,6 +436,14 @@ export async function blackhole(port: number): Promise<Blackhole> {
       }),
   };
 }
+
+/**
+ * RedisStore options for a test that needs the store connected before its first command: failing
+ * open, `create` waits until Redis answers (ioredis retrying a slow first attempt), up to a hang's
+ * length. Not `requireStore`: that gives up at the first failed attempt — on a loaded machine, a
+ * connection's ready check slower than commandTimeoutMs, well within startupTimeoutMs.
+ */
+export const CONNECTED = { startupTimeoutMs: WAIT_MS } as const;
 
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {

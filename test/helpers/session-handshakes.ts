@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import type { TestPki } from './certs.js';
-import { WAIT_MS } from './eventually.js';
+import { eventually, WAIT_MS } from './eventually.js';
 
 /** Which protocol version a handshake is pinned to. */
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -181,14 +181,6 @@ function sessionFileComplete(path: string): boolean {
   );
 }
 
-async function poll(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Options for {@link opensslClientSession}. */
 export interface OpensslClientOptions {
   port: number;
@@ -232,7 +224,9 @@ export async function opensslClientSession(options: OpensslClientOptions): Promi
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {
     if (options.until === 'quit') {
-      await poll(() => sessionFileComplete(options.sessOut), WAIT_MS, 's_client -sess_out');
+      await eventually(() => sessionFileComplete(options.sessOut), 's_client -sess_out', {
+        everyMs: 20,
+      });
       // TLS 1.3 servers send more than one ticket; give the rest a moment to overwrite the file.
       await new Promise((resolve) => setTimeout(resolve, 100));
       child.stdin.write('Q\n');

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SessionCache, type CachedSession } from '../../src/cache/index.js';
 import { makeTestPki } from '../helpers/certs.js';
+import { WAIT_MS } from '../helpers/eventually.js';
 import { startReframingProxy } from '../helpers/tls-proxy.js';
 import { connect, startServer, type TlsVersion } from '../helpers/tls-server.js';
 
@@ -18,11 +18,14 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Sends raw bytes, waits until the server closes the connection or `ms` pass. */
+/**
+ * Sends raw bytes, waits until the server closes the connection — or `ms` pass, a hang detector
+ * (test/helpers/eventually.ts): the servers here close by their own handshakeTimeout.
+ */
 function sendRaw(
   port: number,
   bytes: Buffer,
-  ms = 3000,
+  ms = WAIT_MS,
 ): Promise<{ closed: boolean; received: Buffer }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -65,18 +68,21 @@ describe.each(['TLSv1.2', 'TLSv1.3'] as const)('pitfalls, %s', (version: TlsVers
     let writes = 0;
     const cache = new SessionCache({
       onNew: () => {
-        // An external store whose write takes 2 s, in the background.
+        // An external store whose write has not finished when the test looks: it finishes only
+        // once the test releases it, so the reply cannot have waited for it.
         writes++;
-        void new Promise((resolve) => setTimeout(resolve, 2000).unref());
+        void new Promise<void>((resolve) => pending.push(resolve)).then(() => finished++);
       },
     });
+    const pending: (() => void)[] = [];
+    let finished = 0;
     const s = await startServer(pki, { maxVersion: version, cache });
     try {
-      const t0 = performance.now();
       const first = await connect(s.port, { maxVersion: version });
       expect(first.data).toBe('hello');
-      expect(performance.now() - t0).toBeLessThan(1500);
       expect(writes).toBe(version === 'TLSv1.3' ? 2 : 1);
+      expect(finished).toBe(0);
+      for (const release of pending) release();
     } finally {
       await s.close();
     }
@@ -96,11 +102,11 @@ describe.each(['TLSv1.2', 'TLSv1.3'] as const)('pitfalls, %s', (version: TlsVers
     const s = await startServer(pki, { maxVersion: version, cache });
     try {
       const first = await connect(s.port, { maxVersion: version });
-      const t0 = performance.now();
+      // A store that never answers cannot have ended this lookup: its deadline (lookupDeadlineMs)
+      // did. That the handshake completes is the claim; a stopwatch would only time the machine.
       const second = await connect(s.port, { maxVersion: version, session: first.sessions[0] });
       expect(second.error).toBeUndefined();
       expect(second).toMatchObject({ data: 'hello', reused: false });
-      expect(performance.now() - t0).toBeLessThan(1000);
       const stats = cache.stats();
       expect(stats.getErrors + stats.getTimeouts).toBe(1);
     } finally {
@@ -171,11 +177,9 @@ describe('pitfalls, any version', () => {
       tls: { handshakeTimeout: 400 },
     });
     try {
-      const t0 = performance.now();
-      const result = await sendRaw(s.port, Buffer.from([0x16, 0x03, 0x01]), 5000);
+      const result = await sendRaw(s.port, Buffer.from([0x16, 0x03, 0x01]));
       // Closed by Node's handshakeTimeout after the reader gave up: nobody holds it forever.
       expect(result.closed).toBe(true);
-      expect(performance.now() - t0).toBeLessThan(3000);
       expect(s.attachment.stats().helloPassthrough).toBe(1);
     } finally {
       await s.close();

@@ -37,7 +37,7 @@ import {
   type TestServer,
   type TlsVersion,
 } from '../helpers/tls-server.js';
-import { SHARED_STORE_LOOKUP_DEADLINE_MS, WAIT_MS } from '../helpers/eventually.js';
+import { SHARED_STORE_LOOKUP_DEADLINE_MS, eventually } from '../helpers/eventually.js';
 
 const pki = makeTestPki();
 const dir = mkdtempSync(join(tmpdir(), 'tickets-'));
@@ -407,11 +407,7 @@ describe.skipIf(NO_REDIS)('tickets mode on Redis', () => {
   });
 });
 
-/** Polls `done` (real time) until true; only a hang reaches the limit (test/helpers/eventually.ts). */
-async function waitFor(done: () => Promise<boolean>, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Polls `done` (real time) until true: {@link eventually}, every 50 ms. */
+function waitFor(done: () => Promise<boolean>): Promise<void> {
+  return eventually(done, 'the tickets state', { everyMs: 50 });
 }

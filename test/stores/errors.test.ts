@@ -24,7 +24,8 @@ import {
 } from '../../src/session/stored-record.js';
 import { SessionDecodeError } from '../../src/session/errors.js';
 import { decodeSession } from '../../src/session/decode.js';
-import { freePort, skipWithoutRedis, startRedis } from '../helpers/redis-server.js';
+import { eventually } from '../helpers/eventually.js';
+import { CONNECTED, freePort, skipWithoutRedis, startRedis } from '../helpers/redis-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsc-errors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,7 +112,7 @@ describe.skipIf(NO_REDIS)('RedisStore (a real redis-server)', () => {
   it('closed: ERR_STORE_CLOSED; the old lower-case reason is kept', async () => {
     const redis = await startRedis();
     try {
-      const store = await RedisStore.create({ url: redis.url });
+      const store = await RedisStore.create({ url: redis.url, ...CONNECTED });
       await store.close();
       const error = await failure(() => store.get('ns', id));
       expectCode(error, 'ERR_STORE_CLOSED');
@@ -139,17 +140,21 @@ describe.skipIf(NO_REDIS)('RedisStore (a real redis-server)', () => {
 
   it('stopped after connecting: ERR_STORE_UNAVAILABLE once the client sees the socket close', async () => {
     const redis = await startRedis();
-    const store = await RedisStore.create({ url: redis.url, maxReconnectDelayMs: 100 });
+    const store = await RedisStore.create({
+      url: redis.url,
+      maxReconnectDelayMs: 100,
+      ...CONNECTED,
+    });
     try {
       await store.set('ns', id, id, later());
       await redis.stop();
       // The client learns of the closed socket asynchronously; until then a command fails on the
-      // dead socket. Bounded: each attempt fails within commandTimeoutMs (250 ms by default).
+      // dead socket (each attempt within commandTimeoutMs) with another code.
       let error: unknown;
-      for (let attempt = 0; attempt < 40; attempt++) {
+      await eventually(async () => {
         error = await failure(() => store.get('ns', id));
-        if ((error as SessionCacheError).code === 'ERR_STORE_UNAVAILABLE') break;
-      }
+        return (error as SessionCacheError).code === 'ERR_STORE_UNAVAILABLE';
+      }, 'ERR_STORE_UNAVAILABLE once the socket closed');
       expectCode(error, 'ERR_STORE_UNAVAILABLE');
     } finally {
       await store.close();
@@ -159,7 +164,11 @@ describe.skipIf(NO_REDIS)('RedisStore (a real redis-server)', () => {
   it('paused: the adapter reports ERR_STORE_TIMEOUT once writeTimeoutMs has passed', async () => {
     const redis = await startRedis();
     // The store waits far longer than the adapter, so the adapter's bound is what fires.
-    const store = await RedisStore.create({ url: redis.url, commandTimeoutMs: 60_000 });
+    const store = await RedisStore.create({
+      url: redis.url,
+      commandTimeoutMs: 60_000,
+      ...CONNECTED,
+    });
     const reported: unknown[] = [];
     const adapter = storeCallbacks(store, {
       writeTimeoutMs: 100,

@@ -11,7 +11,12 @@ import { storeCallbacks } from '../../src/stores/cache-adapter.js';
 import { RedisStore, useIoredisModule } from '../../src/stores/redis-store.js';
 import { SHARED_STORE_LOOKUP_DEADLINE_MS } from '../helpers/eventually.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
-import { skipWithoutRedis, startRedis, type RedisServer } from '../helpers/redis-server.js';
+import {
+  CONNECTED,
+  skipWithoutRedis,
+  startRedis,
+  type RedisServer,
+} from '../helpers/redis-server.js';
 import { connect, startServer, type TlsVersion } from '../helpers/tls-server.js';
 
 const NO_REDIS = skipWithoutRedis('the ioredis majors tests');
@@ -39,7 +44,8 @@ describe.skipIf(NO_REDIS).each(MAJORS)('RedisStore on $name', ({ name, major, lo
   let restore: () => void;
   const stores: RedisStore[] = [];
   const open = async (keyPrefix: string): Promise<RedisStore> => {
-    const store = await RedisStore.create({ url: redis.url, keyPrefix });
+    // Connected before the first command (a store failing open may still be connecting).
+    const store = await RedisStore.create({ url: redis.url, keyPrefix, ...CONNECTED });
     stores.push(store);
     return store;
   };

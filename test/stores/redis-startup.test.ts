@@ -5,7 +5,6 @@
 // so, and once Redis answers the store is `ready` again on its own, within the bound its options
 // document, with one more event. `requireStore` rejects instead; a server that answers and refuses
 // the settings (a database it does not have) fails `create` in either mode. Real redis-server.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { onEvent, type StoreStateEvent } from '../../src/cache/events.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
@@ -13,16 +12,24 @@ import { REDIS_STORE_DEFAULTS } from '../../src/stores/redis-options.js';
 import { RedisStore, RedisStoreError } from '../../src/stores/redis-store.js';
 import { storeState } from '../../src/stores/store-state.js';
 import {
+  CONNECTED,
   blackhole,
   freePort,
   skipWithoutRedis,
-  sleep,
   startRedis,
   startRedisCluster,
   type Blackhole,
   type RedisCluster,
   type RedisServer,
 } from '../helpers/redis-server.js';
+import { eventually } from '../helpers/eventually.js';
+import {
+  ARMING_SLACK_MS,
+  measuringLoopLag,
+  RECONNECT_TURNS,
+  settlesBeforeTimers,
+  settlesWithin,
+} from '../helpers/settles.js';
 
 const NO_REDIS = skipWithoutRedis('the RedisStore startup tests');
 const NS = 'tenant/startup';
@@ -42,6 +49,14 @@ const {
  * already waiting (at most `commandTimeoutMs`).
  */
 const BACK_BOUND_MS = maxReconnectDelayMs + connectTimeoutMs + commandTimeoutMs;
+
+// One store made and closed before any create is timed: the first create loads ioredis (under
+// vitest, a module resolution that may wait for the main process), which is no part of the bounds
+// checked here (see ARMING_SLACK_MS).
+beforeAll(async () => {
+  const warm = await RedisStore.create({ port: await freePort(), startupTimeoutMs: 0 });
+  await warm.close();
+});
 
 /** Every storeState event while a test runs. */
 let events: StoreStateEvent[] = [];
@@ -137,16 +152,19 @@ async function clusterOutage(cluster: RedisCluster, kind: Kind): Promise<Outage>
  */
 async function failOpenAndRecover(outage: Outage): Promise<{ openMs: number; backMs: number }> {
   events = [];
-  unsubscribe = onEvent('storeState', (event) => events.push(event));
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
+  /** When (`performance.now()`) the store said it was ready. */
+  let readyAt: number | undefined;
+  unsubscribe = onEvent('storeState', (event) => {
+    events.push(event);
+    if (event.state === 'ready') readyAt ??= performance.now();
+  });
   const started = performance.now();
-  const store = await RedisStore.create({ url: outage.url });
-  stores.add(store);
+  // Within startupTimeoutMs: no later than a timer of it started with create (see settles.ts).
+  const creating = RedisStore.create({ url: outage.url });
+  void creating.then((store) => stores.add(store)); // closed after the test, even a failed one
+  expect(await settlesWithin(creating, STARTUP_MS + ARMING_SLACK_MS)).toBe(true);
+  const store = await creating;
   const openMs = performance.now() - started;
-  loop.disable();
-  // Within startupTimeoutMs, plus however late the busiest turn of the event loop let its timer fire.
-  expect(openMs).toBeLessThanOrEqual(STARTUP_MS + loop.max / 1e6 + 20);
   expect(store.state()).toBe('degraded');
   expect(events.map((event) => event.state)).toEqual(['degraded']);
   expect(events[0]!.previous).toBe('connecting');
@@ -157,29 +175,30 @@ async function failOpenAndRecover(outage: Outage): Promise<{ openMs: number; bac
     () => store.set(NS, id(1), id(1), later()),
     () => store.delete(NS, id(1)),
   ]) {
-    const t0 = performance.now();
-    const error = await call().then(
+    const pending = call();
+    expect(await settlesBeforeTimers(pending)).toBe(true);
+    const error = await pending.then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(RedisStoreError);
     expect((error as RedisStoreError).reason).toBe('unavailable');
-    expect(performance.now() - t0).toBeLessThan(commandTimeoutMs);
   }
 
-  const answered = await outage.back();
-  let readyAt: number | undefined;
-  let setAt: number | undefined;
-  while (setAt === undefined) {
-    if (readyAt === undefined && store.state() === 'ready') readyAt = performance.now();
-    if (await store.set(NS, id(2), id(2), later()).catch(() => false)) setAt = performance.now();
-    else if (performance.now() - answered > 4 * BACK_BOUND_MS) break;
-    else await sleep(5);
-  }
-  readyAt ??= setAt;
-  expect(readyAt, 'never ready again').toBeDefined();
+  // Ready within BACK_BOUND_MS of Redis answering (computed from the documented options), plus
+  // however late the event loop ran meanwhile: a reconnection is a few turns of I/O, and a
+  // loaded machine delays each turn — that delay is measured, not guessed.
+  const { value: answered, lagMs } = await measuringLoopLag(async () => {
+    const answered = await outage.back();
+    await eventually(
+      async () =>
+        (await store.set(NS, id(2), id(2), later()).catch(() => false)) && readyAt !== undefined,
+      'a set landing after Redis answered',
+    );
+    return answered;
+  });
   const backMs = readyAt! - answered;
-  expect(backMs).toBeLessThanOrEqual(BACK_BOUND_MS);
+  expect(backMs).toBeLessThanOrEqual(BACK_BOUND_MS + RECONNECT_TURNS * lagMs);
   expect(await store.get(NS, id(2))).toEqual(id(2));
   expect(events.map((event) => event.state)).toEqual(['degraded', 'ready']);
   expect(events[1]!.previous).toBe('degraded');
@@ -218,15 +237,16 @@ describe.skipIf(NO_REDIS)('RedisStore opened while one Redis is unreachable', ()
     async (kind) => {
       const outage = await singleOutage(kind);
       try {
-        const started = performance.now();
-        const error = await RedisStore.create({ url: outage.url, requireStore: true }).then(
+        const creating = RedisStore.create({ url: outage.url, requireStore: true });
+        // No later than a startupTimeoutMs timer started with it (see settles.ts).
+        expect(await settlesWithin(creating, STARTUP_MS + ARMING_SLACK_MS)).toBe(true);
+        const error = await creating.then(
           () => undefined,
           (e: unknown) => e as RedisStoreError,
         );
         expect(error).toBeInstanceOf(RedisStoreError);
         expect(error!.reason).toBe('unavailable');
         expect(error!.message).toMatch(/could not connect to 127\.0\.0\.1:\d+/);
-        expect(performance.now() - started).toBeLessThan(STARTUP_MS + 500);
       } finally {
         await outage.cleanup();
       }
@@ -244,8 +264,9 @@ describe.skipIf(NO_REDIS)('RedisStore and a database the server does not have', 
   });
 
   it('redis://…/20 against 16 databases fails at open naming the database, failing open or not', async () => {
+    // As soon as the server answered, not at the end of the startup time: a `config` error is
+    // never the outcome of startupTimeoutMs (failing open, that resolves; requireStore: `unavailable`).
     for (const requireStore of [false, true]) {
-      const started = performance.now();
       const error = await RedisStore.create({ url: `${redis.url}/20`, requireStore }).then(
         () => undefined,
         (e: unknown) => e as RedisStoreError,
@@ -253,11 +274,9 @@ describe.skipIf(NO_REDIS)('RedisStore and a database the server does not have', 
       expect(error).toBeInstanceOf(RedisStoreError);
       expect(error!.reason).toBe('config');
       expect(error!.message).toMatch(/no database 20\b/);
-      // As soon as the server answered, not at the end of the startup time.
-      expect(performance.now() - started).toBeLessThan(STARTUP_MS);
     }
     // The last database works, and nothing was written to database 0 meanwhile.
-    const store = await RedisStore.create({ url: `${redis.url}/15` });
+    const store = await RedisStore.create({ url: `${redis.url}/15`, ...CONNECTED });
     stores.add(store);
     expect(await store.set(NS, id(3), id(3), later())).toBe(true);
     expect(await redis.cli('-n', '15', 'DBSIZE')).toBe('1');
@@ -269,7 +288,7 @@ describe.skipIf(NO_REDIS)('RedisStore opened while a 3-master cluster is unreach
   let cluster: RedisCluster;
   beforeAll(async () => {
     cluster = await startRedisCluster(3);
-  }, 60_000);
+  });
   afterAll(async () => {
     await cluster?.stop();
   });
@@ -287,6 +306,5 @@ describe.skipIf(NO_REDIS)('RedisStore opened while a 3-master cluster is unreach
         await outage.cleanup();
       }
     },
-    60_000,
   );
 });

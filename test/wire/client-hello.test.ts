@@ -655,16 +655,4 @@ describe('parseClientHello properties (fast-check)', () => {
       { numRuns: 1000 },
     );
   });
-
-  it('is fast: microseconds per real hello', () => {
-    const { message } = real[1]!;
-    const rounds = 20_000;
-    for (let i = 0; i < 2000; i++) parseClientHello(message);
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < rounds; i++) parseClientHello(message);
-    const perParseUs = Number(process.hrtime.bigint() - t0) / 1000 / rounds;
-    console.log(`parseClientHello: ${perParseUs.toFixed(2)} µs per ${message.length}-byte hello`);
-    // Generous bound so a loaded CI machine does not flake; typical is ~1 µs.
-    expect(perParseUs).toBeLessThan(100);
-  });
 });

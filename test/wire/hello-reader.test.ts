@@ -584,7 +584,9 @@ describe('readClientHello in front of a real TLS server (TLS 1.3 stateful, SSL_O
     }
   });
 
-  it('overhead: microseconds of CPU per hello; handshake times with and without the reader', async () => {
+  it('overhead, noted not asserted: CPU per hello; handshake times with and without the reader', async () => {
+    // A stopwatch in a unit test times the machine: the numbers are printed for the note; the
+    // reader's cost on whole handshakes is bench/handshake's (readClientHello: false isolates it).
     // CPU work the reader adds once the bytes are in: reassembly + parse, on a real hello.
     const rounds = 20_000;
     const run = (): void => {
@@ -618,7 +620,7 @@ describe('readClientHello in front of a real TLS server (TLS 1.3 stateful, SSL_O
         `(mostly waiting for the client's bytes); handshake median ${median(times.with!).toFixed(0)} µs ` +
         `with reader vs ${median(times.without!).toFixed(0)} µs without`,
     );
-    expect(cpuUs).toBeLessThan(200);
+    expect(withReader.readerMicros.length).toBeGreaterThanOrEqual(40);
   });
 });
 
