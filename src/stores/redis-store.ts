@@ -151,6 +151,14 @@ export class RedisStoreError extends SessionCacheError<RedisStoreErrorCode> {
 const CONFIG_ERROR =
   /WRONGPASS|NOAUTH|invalid username-password|DB index is out of range|NOPERM|certificate/i;
 
+/**
+ * Connection failures that will not mend within a start-up wait: nothing listens there, the name
+ * does not resolve, no route. `requireStore` gives up at once on these; any other failure (a
+ * connect or ready check that timed out on a busy host, a connection reset) is retried until
+ * `startupTimeoutMs`.
+ */
+const DEFINITIVE_CONNECT_ERROR = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/;
+
 /** Keys per SCAN page and per pipeline in `list`, `clear` and `stats`. */
 const SCAN_COUNT = 500;
 
@@ -323,7 +331,8 @@ export class RedisStore implements SessionStore {
    * settings: a wrong password or user, a database it does not have (`redis://host/20` against 16
    * databases)
    * @throws {@link RedisStoreError} `ERR_STORE_UNAVAILABLE` (`unavailable`), only with
-   * `requireStore`, when Redis refuses the connection or does not answer within `startupTimeoutMs`
+   * `requireStore`, when Redis refuses the connection (at once) or is not ready within
+   * `startupTimeoutMs` (slow or failed attempts are retried until then)
    */
   static async create(options: RedisStoreOptions = {}): Promise<RedisStore> {
     const resolved = resolveRedisOptions(options);
@@ -339,8 +348,11 @@ export class RedisStore implements SessionStore {
 
   /**
    * Connects, waiting at most `startupTimeoutMs`. ioredis goes on trying after a failed first
-   * attempt (retryStrategy), so failing open is only a matter of not waiting any longer; failing
-   * fast (`requireStore`) gives up at the first failure, as its error says best what is wrong.
+   * attempt (retryStrategy), so failing open is only a matter of not waiting any longer. Failing
+   * fast (`requireStore`) gives up at the first failure that will not mend (see
+   * {@link DEFINITIVE_CONNECT_ERROR}), as its error says best what is wrong; a slow one (a ready
+   * check past `commandTimeoutMs` on a busy host) is retried until `startupTimeoutMs`, then its
+   * error is the reason.
    */
   async #start(): Promise<void> {
     const { startupTimeoutMs, requireStore } = this.#options;
@@ -351,7 +363,14 @@ export class RedisStore implements SessionStore {
       this.#onConfigError = (error) => resolve({ error });
       this.#onStartReady = () => resolve('ready');
       this.#client.connect().catch((error: unknown) => {
-        if (requireStore) resolve({ error });
+        if (!requireStore) return;
+        const text = [
+          (error as { code?: unknown }).code,
+          (error as { message?: unknown }).message,
+          this.#lastError?.message,
+          this.#lastNodeError?.message,
+        ].join(' ');
+        if (DEFINITIVE_CONNECT_ERROR.test(text) || CONFIG_ERROR.test(text)) resolve({ error });
       });
     });
     clearTimeout(timer);

@@ -8,7 +8,7 @@ import type { Revocation, SessionStore } from '../../src/stores/store.js';
 import { RedisStore, RedisStoreError } from '../../src/stores/redis-store.js';
 import { runStoreConformance } from '../../src/testing/index.js';
 import { makeTestPki, type TestPki } from '../helpers/certs.js';
-import { eventually } from '../helpers/eventually.js';
+import { WAIT_MS, eventually } from '../helpers/eventually.js';
 import {
   CONNECTED,
   freePort,
@@ -613,13 +613,48 @@ describe.skipIf(NO_REDIS)('RedisStore on one redis-server', () => {
       expect(cluster.message).toContain(`cluster 127.0.0.1:${port}`);
       // (ioredis reports only "Failed to refresh slots cache" and "Connection is closed" here.)
       expect(cluster.message).toMatch(/could not connect/);
-      // Something that accepts TCP but never answers: bounded by connectTimeoutMs.
+      // Something that accepts TCP but never answers: bounded by startupTimeoutMs.
       redis.pause();
       try {
         await failsInTime(RedisStore.create({ port: redis.port, ...failFast }));
       } finally {
         redis.resume();
       }
+    });
+
+    it('with requireStore, a first attempt that times out is retried until startupTimeoutMs', async () => {
+      // A busy host: the first connection's ready check outlasts commandTimeoutMs. That is no reason
+      // to give up while startupTimeoutMs has not passed (seen under load: the CLI's operating
+      // commands failed with "Command timed out" although Redis answered a moment later).
+      redis.pause();
+      const failures: Error[] = [];
+      let settled = false;
+      const creating = RedisStore.create({
+        port: redis.port,
+        requireStore: true,
+        connectTimeoutMs: 200,
+        commandTimeoutMs: 100,
+        maxReconnectDelayMs: 100,
+        startupTimeoutMs: WAIT_MS,
+        onError: (error) => failures.push(error),
+      });
+      void creating.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      try {
+        await eventually(
+          () => failures.length >= 2 || settled,
+          'two failed connection attempts, or an answer',
+        );
+        // Not given up (it would have rejected at the first one), and not connected either.
+        expect(settled).toBe(false);
+      } finally {
+        redis.resume();
+      }
+      const store = await creating;
+      stores.add(store);
+      expect(await store.set(NS, bytes(7), bytes(7), later())).toBe(true);
     });
   });
 
