@@ -52,6 +52,12 @@ export interface SentinelGroup {
   readonly sentinelPorts: readonly number[];
   /** The primary's port, as the first sentinel that answers tells it. */
   masterPort(): Promise<number>;
+  /**
+   * Waits until every sentinel names the same primary and that node says it is one; its port.
+   * After a failover the sentinels learn the new primary one after the other (seconds apart on a
+   * loaded machine), so a single sentinel's answer may still name the old one.
+   */
+  agreedMasterPort(): Promise<number>;
   /** The data node that is the primary now. */
   primary(): Promise<RedisServer>;
   /**
@@ -134,14 +140,37 @@ export async function startSentinelGroup(
       }
       throw new Error('no sentinel names a primary');
     };
+    const agreedMasterPort = async (): Promise<number> => {
+      let agreed = 0;
+      await eventually(
+        async () => {
+          const answers = await Promise.all(
+            ports.map((port) =>
+              redisCli(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName]).catch(() => ''),
+            ),
+          );
+          const named = new Set(answers.map((reply) => /\n(\d+)$/.exec(reply)?.[1]));
+          if (named.size !== 1) return false;
+          const [port] = [...named];
+          if (port === undefined) return false;
+          const role = await redisCli(Number(port), ['ROLE']).catch(() => '');
+          agreed = Number(port);
+          return role.startsWith('master');
+        },
+        'every sentinel naming one primary that says it is one',
+        { everyMs: 50 },
+      );
+      return agreed;
+    };
     return {
       masterName,
       url: `redis+sentinel://${ports.map((port) => `${HOST}:${port}`).join(',')}/${masterName}`,
       nodes,
       sentinelPorts: ports,
       masterPort,
+      agreedMasterPort,
       primary: async () => {
-        const port = await masterPort();
+        const port = await agreedMasterPort();
         const node = nodes.find((candidate) => candidate.port === port);
         if (node === undefined) throw new Error(`the primary on port ${port} is not ours`);
         return node;
@@ -162,7 +191,7 @@ export async function startSentinelGroup(
         return promoted;
       },
       waitForReplication: async () => {
-        const master = await masterPort();
+        const master = await agreedMasterPort();
         const info = await redisCli(master, ['INFO', 'replication']);
         const target = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? NaN);
         await eventually(

@@ -158,12 +158,12 @@ describe.skipIf(NO_REDIS)('RedisStore through Redis Sentinel', () => {
     const killed = group.nodes.find((node) => node.process.signalCode === 'SIGKILL');
     if (killed !== undefined) {
       const back = await killed.restart();
-      await back.cli('REPLICAOF', '127.0.0.1', String(await group.masterPort()));
+      await back.cli('REPLICAOF', '127.0.0.1', String(await group.agreedMasterPort()));
       (group.nodes as RedisServer[]).splice(group.nodes.indexOf(killed), 1, back);
     }
     const store = await RedisStore.create({ url: group.url, ...CONNECTED });
     try {
-      const before = await group.masterPort();
+      const before = await group.agreedMasterPort();
       // A replica in sync, known to the sentinels, is needed before a failover can be asked for.
       const replica = group.nodes.find((node) => node.port !== before)!;
       await eventually(
