@@ -122,6 +122,8 @@ interface RunCase {
 const S_TIME_NODE_CONFIGS: readonly ConfigName[] = quick
   ? ['attach-memory']
   : ['attach-memory', 'map', 'node-tickets'];
+/** `lookupDeadlineMs` of the servers of a `--smoke` run: far above any scheduling delay. */
+const SMOKE_LOOKUP_DEADLINE_MS = 10_000;
 /** What `--smoke` runs: one case of each kind, enough for two ratios. */
 const SMOKE_CASES = [
   'attach-memory/TLSv1.2/resumed',
@@ -218,6 +220,10 @@ async function runCase(c: RunCase, round: number, certDir: string): Promise<Meas
           version: c.version,
           certDir,
           execArgv: profileArgs(profileDir, `server-${name}`),
+          // --smoke is a functional check ("every configuration resumes") run by CI on loaded
+          // machines, where a store answer can come later than the 50 ms production deadline
+          // and turn resumptions into full handshakes; measurements keep the default.
+          ...(smoke ? { lookupDeadlineMs: SMOKE_LOOKUP_DEADLINE_MS } : {}),
         });
   return withServer(start, async (server) => {
     if (c.client === 's_time') {

@@ -165,8 +165,15 @@ export async function startNodeServer(options: {
   version: TlsVersion;
   certDir: string;
   execArgv?: readonly string[];
+  /** The server's `lookupDeadlineMs`; absent: the product default. */
+  lookupDeadlineMs?: number;
 }): Promise<ServerUnderTest> {
-  const args = ['--config', options.config, '--tls', options.version];
+  const args = [
+    ...['--config', options.config, '--tls', options.version],
+    ...(options.lookupDeadlineMs === undefined
+      ? []
+      : ['--lookup-deadline', String(options.lookupDeadlineMs)]),
+  ];
   const server = fork(SERVER_SCRIPT, [...args, '--cert-dir', options.certDir], {
     execArgv: [...TSX_ARGS, ...(options.execArgv ?? [])],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

@@ -57,7 +57,7 @@ const lib = (await import(new URL('../../dist/index.js', import.meta.url).href))
 const { openSessionCache, statefulServerOptions } = lib;
 
 const { values } = parseArgs(process.argv.slice(2), {
-  values: ['config', 'tls', 'cert-dir', 'port'],
+  values: ['config', 'tls', 'cert-dir', 'port', 'lookup-deadline'],
   flags: [],
 });
 const config = oneOf('config', values.get('config'), CONFIGS);
@@ -66,6 +66,10 @@ if (!CONFIG_VERSIONS[config].includes(version)) {
   // Not fatal (it is a valid server), but its "resumed" numbers would mean nothing.
   process.stderr.write(`warning: ${config} cannot resume ${version} sessions\n`);
 }
+/** `lookupDeadlineMs` of our configurations; absent: the product default (what is measured). */
+const lookupDeadlineMs = values.has('lookup-deadline')
+  ? numberOption(values, 'lookup-deadline', 50, { integer: true })
+  : undefined;
 let ownCert: BenchCert | undefined;
 const certDir = values.get('cert-dir') ?? (ownCert = generateCert()).dir;
 const { key, cert } = readCert(certDir);
@@ -178,7 +182,9 @@ async function open(
   base: tls.TlsOptions,
   options: Library.OpenSessionCacheOptions,
 ): Promise<Setup> {
-  const sessions = await openSessionCache(options);
+  const sessions = await openSessionCache(
+    lookupDeadlineMs === undefined ? options : { ...options, lookupDeadlineMs },
+  );
   const server = tls.createServer({ ...base, ...sessions.serverOptions() }, application);
   return { server, attachment: sessions.attach(server), sessions };
 }
