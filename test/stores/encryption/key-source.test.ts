@@ -110,7 +110,8 @@ describe('Keyring', () => {
       ],
       [randomBytes(16).toString('base64'), /a string of length 24/],
       [`${K1.toString('hex')}00`, /length 66/],
-      [K1.toString('base64').replace(/A|B|C/, '*'), /base64/],
+      // Always one character replaced (a random key need not contain any given letter).
+      [`*${K1.toString('base64').slice(1)}`, /base64/],
       [generateKeySync('aes', { length: 128 }), /secret KeyObject of 32 bytes.*of 16 bytes/],
       [42, /must be a Uint8Array, a string or a KeyObject/],
     ];
