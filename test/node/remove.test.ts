@@ -103,15 +103,22 @@ describe.each(['TLSv1.2', 'TLSv1.3'] as const)('remove semantics, %s', (version:
   });
 
   it('an expired session is never handed to Node', async () => {
+    // The cache's clock stands still at `base` plus an offset; the entry's age counts from the
+    // session's own time (OpenSSL's, whole seconds of real time, at or after `base`). So at
+    // base + 299 s the session is always younger than its 300 s timeout (statefulServerOptions'
+    // default), however slowly the machine runs; at base + 1 h it is expired unless the first
+    // handshake took an hour. (A clock following Date.now() failed under load: more than a second
+    // passed between the two handshakes.)
+    const base = Date.now();
     let offsetMs = 0;
-    const cache = new SessionCache({ clock: () => Date.now() + offsetMs });
+    const cache = new SessionCache({ clock: () => base + offsetMs });
     const s = await startServer(pki, { maxVersion: version, cache, sessionIdContext: 'expiry' });
     try {
       const made = await connect(s.port, { maxVersion: version });
-      offsetMs = 299_000; // the session's own timeout is 300 s (statefulServerOptions' default)
+      offsetMs = 299_000;
       const before = await connect(s.port, { maxVersion: version, session: made.sessions[0] });
       expect(before.reused).toBe(true);
-      offsetMs = 301_000;
+      offsetMs = 3_600_000;
       const after = await connect(s.port, { maxVersion: version, session: made.sessions.at(-1) });
       expect(after.reused).toBe(false);
       expect(cache.stats().timeouts).toBe(1);
