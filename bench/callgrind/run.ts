@@ -1,19 +1,25 @@
 /**
- * Instructions per handshake of a server configuration, counted by valgrind's callgrind: unlike
- * CPU time, an instruction count does not move with the load of a shared machine, so two
- * configurations can be compared on a busy CI host, one at a time.
+ * Instructions per handshake of a server configuration, counted by valgrind's callgrind.
  *
- *   npm run bench:callgrind [-- --filter REGEX] [-- --small N] [-- --large N] [-- --json FILE]
+ *   npm run bench:callgrind [-- --filter REGEX] [-- --warmup N] [-- --count N] [-- --json FILE]
+ *       [-- --keep DIR]
  *
- * For each case it starts `bench/handshake/server.ts` under `valgrind --tool=callgrind` twice,
- * drives it with the load client for `small` and then `large` handshakes (after the first full
- * one), and reports (I_large − I_small) / (large − small): start-up, module loading and the
- * first JIT tiers cancel out. The instruction totals come from callgrind's own `totals:` line.
+ * For each case it starts `bench/handshake/server.ts` under `valgrind --tool=callgrind` with
+ * instrumentation off, drives it with the load client for `warmup` handshakes (module loading and
+ * V8's optimizing compiler do their work there), switches instrumentation on with
+ * `callgrind_control`, drives `count` more handshakes, switches it off, and reports the window's
+ * instructions ÷ `count` (callgrind's own `totals:` line).
+ *
+ * Why a window and not the difference of a short and a long run (the earlier method): V8 compiles
+ * and re-compiles hot functions at moments that depend on timing, and a compilation costs tens of
+ * millions of instructions; two runs of the same case differed by 40 % on a loaded machine. After a
+ * warm-up the window sees little compiling, so its count does not move with the load: on a busy
+ * host (2 cores, stress-ng --cpu 2) repeated runs of one case agree within a few per cent.
  *
  * @module
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,21 +34,22 @@ import {
 } from '../handshake/common.js';
 
 const { values, flags } = parseArgs(process.argv.slice(2), {
-  values: ['filter', 'small', 'large', 'json', 'concurrency'],
+  values: ['filter', 'warmup', 'count', 'json', 'concurrency', 'keep'],
   flags: ['help'],
 });
 if (flags.has('help')) {
   process.stdout.write(`npm run bench:callgrind -- [options]
   --filter REGEX   only cases whose id (config/TLSvX/mode/cert) matches
-  --small N        handshakes of the short run (default 200)
-  --large N        handshakes of the long run (default 600)
+  --warmup N       handshakes before counting starts (default 600)
+  --count N        handshakes counted (default 1000)
   --concurrency N  connections of the load client (default 4)
   --json FILE      write the results as JSON
+  --keep DIR       keep each case's callgrind output in DIR, for callgrind_annotate
 `);
   process.exit(0);
 }
-const small = numberOption(values, 'small', 200, { integer: true });
-const large = numberOption(values, 'large', 600, { integer: true });
+const warmup = numberOption(values, 'warmup', 600, { integer: true });
+const count = numberOption(values, 'count', 1000, { integer: true });
 const concurrency = numberOption(values, 'concurrency', 4, { integer: true });
 const filter = values.has('filter') ? new RegExp(values.get('filter')!) : undefined;
 
@@ -73,12 +80,36 @@ const id = (c: Case): string => `${c.config}/${c.version}/${c.mode}/${c.cert}`;
 const cases = CASES.filter((c) => filter === undefined || filter.test(id(c)));
 if (cases.length === 0) throw new Error('--filter matches no case');
 
-/** Runs the server under callgrind for `count` handshakes; returns its instruction total. */
-async function instructions(
-  c: Case,
-  certDir: string,
-  count: number,
-): Promise<{ ir: number; resumed: number }> {
+/** Drives the server at `port` with the load client for `handshakes` handshakes. */
+async function drive(c: Case, certDir: string, port: number, handshakes: number) {
+  const client = spawn(
+    process.execPath,
+    [
+      ...TSX_ARGS,
+      CLIENT_SCRIPT,
+      ...['--port', String(port), '--tls', c.version, '--mode', c.mode, '--cert-dir', certDir],
+      ...['--concurrency', String(concurrency), '--warmup', '0.001', '--count', String(handshakes)],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  client.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await exited(client, 'client');
+  return JSON.parse(out) as { resumed: number; handshakes: number };
+}
+
+/** Switches callgrind's instrumentation of process `pid` on or off (through vgdb). */
+async function instrument(pid: number, on: boolean): Promise<void> {
+  const control = spawn('callgrind_control', [`--instr=${on ? 'on' : 'off'}`, String(pid)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await exited(control, 'callgrind_control');
+}
+
+/** Runs the server under callgrind; returns the instructions of the counted window. */
+async function instructions(c: Case, certDir: string): Promise<{ ir: number; resumed: number }> {
   const outDir = mkdtempSync(join(tmpdir(), 'tsc-callgrind-'));
   // --smc-check: V8 writes and rewrites machine code on its heap; valgrind must notice.
   const server = spawn(
@@ -86,6 +117,7 @@ async function instructions(
     [
       '--tool=callgrind',
       '--smc-check=all-non-file',
+      '--instr-atstart=no',
       `--callgrind-out-file=${join(outDir, 'callgrind.out.%p')}`,
       process.execPath,
       ...TSX_ARGS,
@@ -100,42 +132,33 @@ async function instructions(
   });
   const serverExit = exited(server, 'valgrind server');
   serverExit.catch(() => undefined);
-  let report = '';
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: server.stdout! }).on('line', (line) => {
       const ready = /^ready (\d+)$/.exec(line);
       if (ready) resolve(Number(ready[1]));
-      if (line.startsWith('report ')) report = line.slice(7);
     });
     server.once('exit', () =>
       reject(new Error(`server exited before it was ready: ${stderr.slice(-500)}`)),
     );
   });
-  const client = spawn(
-    process.execPath,
-    [
-      ...TSX_ARGS,
-      CLIENT_SCRIPT,
-      ...['--port', String(port), '--tls', c.version, '--mode', c.mode, '--cert-dir', certDir],
-      ...['--concurrency', String(concurrency), '--warmup', '0.001', '--count', String(count)],
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  client.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await exited(client, 'client');
-  const result = JSON.parse(out) as { resumed: number; handshakes: number };
+  await drive(c, certDir, port, warmup);
+  await instrument(server.pid!, true);
+  const result = await drive(c, certDir, port, count);
+  await instrument(server.pid!, false);
   server.kill('SIGTERM');
   await serverExit.catch(() => undefined);
   const file = readdirSync(outDir).find((f) => f.startsWith('callgrind.out'));
   if (file === undefined) throw new Error(`no callgrind output: ${stderr.slice(-500)}`);
   const text = readFileSync(join(outDir, file), 'utf8');
+  const keep = values.get('keep');
+  if (keep !== undefined) {
+    mkdirSync(keep, { recursive: true });
+    writeFileSync(join(keep, `${id(c).replaceAll('/', '_')}.out`), text);
+  }
   rmSync(outDir, { recursive: true, force: true });
-  const totals = /^(?:totals|summary): (\d+)/m.exec(text);
+  // `summary:` is 0 when instrumentation starts off; `totals:` sums what was counted.
+  const totals = /^totals: (\d+)/m.exec(text) ?? /^summary: (\d+)/m.exec(text);
   if (totals === null) throw new Error('no totals line in the callgrind output');
-  void report;
   return { ir: Number(totals[1]), resumed: result.resumed / Math.max(1, result.handshakes) };
 }
 
@@ -143,12 +166,11 @@ const certs = { ecdsa: generateCert('ecdsa'), rsa: generateCert('rsa') };
 const rows: { id: string; irPerHandshake: number; resumedFraction: number }[] = [];
 try {
   for (const c of cases) {
-    const a = await instructions(c, certs[c.cert].dir, small);
-    const b = await instructions(c, certs[c.cert].dir, large);
-    const per = (b.ir - a.ir) / (large - small);
-    rows.push({ id: id(c), irPerHandshake: per, resumedFraction: b.resumed });
+    const measured = await instructions(c, certs[c.cert].dir);
+    const per = measured.ir / count;
+    rows.push({ id: id(c), irPerHandshake: per, resumedFraction: measured.resumed });
     process.stdout.write(
-      `${id(c)}: ${(per / 1e6).toFixed(3)} M instructions/handshake, ${(b.resumed * 100).toFixed(0)}% resumed\n`,
+      `${id(c)}: ${(per / 1e6).toFixed(3)} M instructions/handshake, ${(measured.resumed * 100).toFixed(0)}% resumed\n`,
     );
   }
 } finally {
@@ -159,6 +181,6 @@ const jsonFile = values.get('json');
 if (jsonFile !== undefined) {
   writeFileSync(
     jsonFile,
-    `${JSON.stringify({ small, large, concurrency, node: process.version, rows }, null, 2)}\n`,
+    `${JSON.stringify({ warmup, count, concurrency, node: process.version, rows }, null, 2)}\n`,
   );
 }
