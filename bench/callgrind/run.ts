@@ -12,9 +12,10 @@
  *
  * Why a window and not the difference of a short and a long run (the earlier method): V8 compiles
  * and re-compiles hot functions at moments that depend on timing, and a compilation costs tens of
- * millions of instructions; two runs of the same case differed by 40 % on a loaded machine. After a
- * warm-up the window sees little compiling, so its count does not move with the load: on a busy
- * host (2 cores, stress-ng --cpu 2) repeated runs of one case agree within a few per cent.
+ * millions of instructions, and a major collection comes when it comes; two runs of the same case
+ * differed by 40 % on a loaded machine. After 3 000 handshakes of warm-up the optimizing compiler
+ * has little left to do, and 2 000 counted handshakes spread the collections out (600 of warm-up
+ * still left a tenth of the window in the compiler).
  *
  * @module
  */
@@ -40,16 +41,16 @@ const { values, flags } = parseArgs(process.argv.slice(2), {
 if (flags.has('help')) {
   process.stdout.write(`npm run bench:callgrind -- [options]
   --filter REGEX   only cases whose id (config/TLSvX/mode/cert) matches
-  --warmup N       handshakes before counting starts (default 600)
-  --count N        handshakes counted (default 1000)
+  --warmup N       handshakes before counting starts (default 3000)
+  --count N        handshakes counted (default 2000)
   --concurrency N  connections of the load client (default 4)
   --json FILE      write the results as JSON
   --keep DIR       keep each case's callgrind output in DIR, for callgrind_annotate
 `);
   process.exit(0);
 }
-const warmup = numberOption(values, 'warmup', 600, { integer: true });
-const count = numberOption(values, 'count', 1000, { integer: true });
+const warmup = numberOption(values, 'warmup', 3000, { integer: true });
+const count = numberOption(values, 'count', 2000, { integer: true });
 const concurrency = numberOption(values, 'concurrency', 4, { integer: true });
 const filter = values.has('filter') ? new RegExp(values.get('filter')!) : undefined;
 
