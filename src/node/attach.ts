@@ -13,6 +13,7 @@ import {
 } from '../wire/hello-reader.js';
 import { CONTENT_TYPE_HANDSHAKE, TLS_MAX_FRAGMENT_LENGTH } from '../wire/tls-record.js';
 import { HELLO_HOOK, installHelloHook, type HelloHook } from './client-hello-hook.js';
+import { userBufferReads } from './first-bytes.js';
 import { serverKeyShareGroups } from './key-share-groups.js';
 import { currentRawSocket } from './current-connection.js';
 import { checkTenant, namespaceOf } from './namespace.js';
@@ -108,6 +109,8 @@ class ConnectionState {
   tookTls13 = false;
   /** The reader's give-up timer. */
   timer: NodeJS.Timeout | undefined = undefined;
+  /** The first read was seen (reads through the shared buffer: later ones go to the stream). */
+  firstRead = false;
 }
 
 type ConnectionListener = (this: tls.Server, socket: Socket) => void;
@@ -175,6 +178,7 @@ export function attach(
   }
 
   const stats = emptyAttachmentStats();
+  const userReads = readHello ? userBufferReads() : undefined;
   const connections = new WeakMap<Socket, ConnectionState>();
   // The session id context can change with setSecureContext(); read it per use, cache the bytes.
   let sidCtxSource: string | undefined;
@@ -232,9 +236,13 @@ export function attach(
     }
     socket.on('error', onWaitingError);
     socket.on('close', onWaitingClose);
-    // Adding a 'data' listener starts the flow (unless someone paused the socket on purpose).
-    socket.on('data', onFirstData);
-    if (socket.readableFlowing !== true) socket.resume();
+    if (userReads !== undefined && userReads.start(socket, onFirstBytes)) {
+      stats.helloSharedBuffer++;
+    } else {
+      // Adding a 'data' listener starts the flow (unless someone paused the socket on purpose).
+      socket.on('data', onFirstData);
+      if (socket.readableFlowing !== true) socket.resume();
+    }
     state.timer = setTimeout(onWaitingTimeout, helloTimeoutMs, socket);
   };
   function onWaitingError(this: Socket): void {
@@ -263,12 +271,31 @@ export function attach(
   function onFirstData(this: Socket, chunk: Buffer | string): void {
     firstData(this, chunk);
   }
+  /**
+   * A read through the shared buffer (see first-bytes.ts): the first one is the hello's; any later
+   * one (a hello in several reads, the general reader's business) goes to the stream as a 'data'
+   * chunk would have.
+   */
+  function onFirstBytes(this: Socket, shared: Buffer, length: number): void {
+    // Pooled for small reads: no ArrayBuffer of its own.
+    const chunk = Buffer.allocUnsafe(length);
+    shared.copy(chunk, 0, 0, length);
+    const state = connections.get(this);
+    if (state === undefined || state.firstRead) {
+      this.push(chunk);
+      return;
+    }
+    state.firstRead = true;
+    firstData(this, chunk);
+  }
   const firstData = (socket: Socket, chunk: Buffer | string): void => {
     const state = connections.get(socket);
     if (state === undefined) return;
     stopWaiting(socket, state);
-    // Pause first, so that `unshift` buffers the bytes instead of emitting them to nobody.
-    socket.pause();
+    // Pause first, so that `unshift` buffers the bytes instead of emitting them to nobody. (Reads
+    // through the shared buffer never made the stream flow; pausing would stop the handle reading,
+    // and TLSWrap would have to start it again.)
+    if (!state.firstRead) socket.pause();
     if (typeof chunk === 'string') {
       // Only if someone set an encoding meanwhile: the bytes cannot be put back as they came.
       socket.destroy();

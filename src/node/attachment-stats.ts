@@ -8,6 +8,13 @@ export interface AttachmentStats {
   helloMerged: number;
   /** Connections handed to Node untouched: not TLS, not a valid ClientHello, too big or too slow. */
   helloPassthrough: number;
+  /**
+   * Connections whose first read went into the one read buffer all connections share, instead of
+   * a buffer of its own (see `first-bytes.ts`). Every connection read, unless the socket was paused
+   * when it arrived (`pauseOnConnect`) or Node's internals differ: those read through a `'data'`
+   * listener, which costs more.
+   */
+  helloSharedBuffer: number;
   /** Connections that closed before sending a complete ClientHello. */
   helloClosed: number;
   /** Handshakes completed (`secureConnection`). */
@@ -58,6 +65,7 @@ export function emptyAttachmentStats(): AttachmentStats {
     helloParsed: 0,
     helloMerged: 0,
     helloPassthrough: 0,
+    helloSharedBuffer: 0,
     helloClosed: 0,
     handshakes: 0,
     resumed: 0,
