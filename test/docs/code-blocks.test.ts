@@ -263,7 +263,11 @@ function runBlock(
   const path = join(dir, '.block.sh');
   writeFileSync(path, `${script.join('\n')}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-rn', 'bash', path], {
+    // Own network namespace (ports as printed, no clash with anything else) and own pid namespace
+    // with bash as its init: when bash exits, the kernel ends every process left in it. The trap
+    // alone stopped `npx` but not the server npx had started, which outlived the test (one
+    // orphaned `serve` per run, found after a stressed run).
+    const child = spawn('unshare', ['-rn', '--pid', '--fork', '--kill-child', 'bash', path], {
       cwd: dir,
       env: {
         ...process.env,
