@@ -122,6 +122,11 @@ interface RunCase {
 const S_TIME_NODE_CONFIGS: readonly ConfigName[] = quick
   ? ['attach-memory']
   : ['attach-memory', 'map', 'node-tickets'];
+/**
+ * Handshakes each client of a `--smoke` case counts at least (its window stays open past 0.3 s
+ * until then): a loaded CI machine once let a case count none, and "resumption happened" needs some.
+ */
+const SMOKE_MIN_HANDSHAKES = 10;
 /** `lookupDeadlineMs` of the servers of a `--smoke` run: far above any scheduling delay. */
 const SMOKE_LOOKUP_DEADLINE_MS = 10_000;
 /** What `--smoke` runs: one case of each kind, enough for two ratios. */
@@ -242,6 +247,7 @@ async function runCase(c: RunCase, round: number, certDir: string): Promise<Meas
       clients,
       warmupS,
       durationS,
+      ...(smoke ? { minHandshakes: SMOKE_MIN_HANDSHAKES } : {}),
       ...(c.config === 's_server' ? { httpGet: S_SERVER_PATH } : {}),
       execArgv: profileArgs(profileDir, `client-${name}`),
       label: c.id,

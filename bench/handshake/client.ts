@@ -4,7 +4,7 @@
  * them were actually resumed.
  *
  *   tsx bench/handshake/client.ts --port N --tls 1.3 --mode resumed --cert-dir DIR
- *       [--concurrency 8] [--warmup 1] [--duration 5 | --count N] [--http-get PATH]
+ *       [--concurrency 8] [--warmup 1] [--duration 5 [--min-handshakes N] | --count N] [--http-get PATH]
  *
  * Sessions (mode `resumed`):
  * - TLS 1.2: the session of a full handshake is offered again and again. Node's client keeps a TLS
@@ -47,6 +47,7 @@ import {
 const { values } = parseArgs(process.argv.slice(2), {
   values: [
     ...['port', 'host', 'tls', 'mode', 'cert-dir', 'concurrency', 'warmup', 'duration', 'count'],
+    'min-handshakes',
     'http-get',
   ],
   flags: [],
@@ -77,6 +78,10 @@ const concurrency = numberOption(values, 'concurrency', 8, { integer: true });
 const warmupMs = numberOption(values, 'warmup', 1) * 1000;
 const durationMs = numberOption(values, 'duration', 5) * 1000;
 const count = values.has('count') ? numberOption(values, 'count', 1, { integer: true }) : undefined;
+// A timed window that has counted fewer handshakes stays open until it has: on a loaded machine a
+// client can be descheduled for a whole short window (a --smoke case once counted 0 in 0.3 s).
+const minHandshakes = numberOption(values, 'min-handshakes', 0, { integer: true });
+let overdue = false;
 const httpGet = values.get('http-get');
 const request = httpGet === undefined ? undefined : `GET ${httpGet} HTTP/1.0\r\n\r\n`;
 /** A hung connection must not hang the benchmark; no real handshake here takes a tenth of this. */
@@ -172,7 +177,12 @@ function connectOnce(): Promise<void> {
       recordSince(histogram, start);
       handshakes++;
       if (socket.isSessionReused()) resumed++;
-      if (count !== undefined && handshakes >= count) endWindow();
+      if (
+        (count !== undefined && handshakes >= count) ||
+        (overdue && handshakes >= minHandshakes)
+      ) {
+        endWindow();
+      }
     });
     if (request !== undefined) socket.once('secureConnect', () => socket.write(request));
     socket.on('session', keepSession);
@@ -194,7 +204,12 @@ async function loop(): Promise<void> {
 // A first full handshake, so that resumption can start with the first connections of the loops.
 await connectOnce();
 setTimeout(startWindow, warmupMs);
-if (count === undefined) setTimeout(endWindow, warmupMs + durationMs);
+if (count === undefined) {
+  setTimeout(() => {
+    if (handshakes >= minHandshakes) endWindow();
+    else overdue = true;
+  }, warmupMs + durationMs);
+}
 await Promise.all(Array.from({ length: concurrency }, loop));
 
 const windowSeconds = (windowEnd - windowStart) / 1000;

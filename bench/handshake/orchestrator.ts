@@ -220,6 +220,11 @@ export interface ClientOptions {
   warmupS: number;
   durationS: number;
   /**
+   * Each client's window stays open past `durationS` until it has counted this many handshakes
+   * (a functional check on a loaded machine must not end with none). @default 0
+   */
+  minHandshakes?: number;
+  /**
    * Load client processes, each with `concurrency` connections: one Node client saturates its own
    * core before a Node server does, so the server is loaded from several (default 1).
    */
@@ -247,6 +252,7 @@ export async function driveWithClient(
     '--cert-dir', options.certDir, '--concurrency', String(options.concurrency),
     '--warmup', String(options.warmupS), '--duration', String(options.durationS),
     ...(options.httpGet === undefined ? [] : ['--http-get', options.httpGet]),
+    ...(options.minHandshakes === undefined ? [] : ['--min-handshakes', String(options.minHandshakes)]),
   ];
   const n = options.clients ?? 1;
   // The server's window opens with the first client's and closes with the last client's: every
