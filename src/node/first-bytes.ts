@@ -11,7 +11,10 @@
  * calls) and the socket's `kBuffer`/`kBufferCb` slots (what Node's `onStreamRead` consults), found by
  * their descriptions.
  *
- * Measured (callgrind, steady state, TLS 1.2 resumed, ECDSA): see docs/performance.md.
+ * Written by hand because nothing else reaches this: Node has no public way to give a socket that
+ * `net.Server` accepted a read buffer. Why: a callgrind diff of the reader (TLS 1.2 resumed, ECDSA)
+ * showed its extra instructions were mostly garbage collection, which per-read backing stores
+ * drive; what the change measured is in docs/performance.md.
  *
  * Behind a feature test: a throwaway socket must have the three slots and its handle class
  * `useUserBuffer`; otherwise {@link userBufferReads} returns undefined and the reader uses a
