@@ -269,7 +269,8 @@ export function attach(
    * Node's TLSSocket feeds it to OpenSSL. Anything else goes to the general reader.
    */
   function onFirstData(this: Socket, chunk: Buffer | string): void {
-    firstData(this, chunk);
+    const state = connections.get(this);
+    if (state !== undefined) firstData(this, state, chunk);
   }
   /**
    * A read through the shared buffer (see first-bytes.ts): the first one is the hello's; any later
@@ -286,11 +287,9 @@ export function attach(
       return;
     }
     state.firstRead = true;
-    firstData(this, chunk);
+    firstData(this, state, chunk);
   }
-  const firstData = (socket: Socket, chunk: Buffer | string): void => {
-    const state = connections.get(socket);
-    if (state === undefined) return;
+  const firstData = (socket: Socket, state: ConnectionState, chunk: Buffer | string): void => {
     stopWaiting(socket, state);
     // Pause first, so that `unshift` buffers the bytes instead of emitting them to nobody. (Reads
     // through the shared buffer never made the stream flow; pausing would stop the handle reading,
